@@ -1,0 +1,42 @@
+/*
+ * arch/x86_64/arch.h -- what the portable layers need of the CPU.
+ */
+#ifndef SHIM_ARCH_H
+#define SHIM_ARCH_H
+
+#include <stdint.h>
+#include <ucontext.h>
+
+#include "libshim/visibility.h"
+
+/*
+ * arch_mcontext_init(mc, entry, arg, stack_top, tp): fill mc so that an LWP
+ * started from it (lwp_create) runs the trampoline, which
+ *   1. makes tp its thread pointer (FS base) -- before any C code runs;
+ *   2. aligns the stack below stack_top as the SysV ABI wants at a call;
+ *   3. marks the outermost frame so backtraces stop there;
+ *   4. calls entry(arg), which must not return.
+ * Registers used (the trampoline's contract): rip = trampoline,
+ * rsp = stack_top, r12 = entry, r13 = arg, r14 = tp.  The rest are zeroed.
+ */
+SHIM_HIDDEN void arch_mcontext_init(mcontext_t *mc, void (*entry)(void *),
+				    void *arg, void *stack_top, void *tp);
+
+/* The trampoline itself (trampoline.S); never called from C. */
+SHIM_HIDDEN void arch_lwp_trampoline(void);
+
+/* The thread pointer of the calling thread. */
+static inline void *arch_thread_pointer(void)
+{
+	void *tp;
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return tp;
+}
+
+/* Tell the CPU we are in a spin-wait loop. */
+static inline void arch_spin_pause(void)
+{
+	__builtin_ia32_pause();
+}
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * compat/glibc/tcb.h -- a thread pointer the host glibc accepts as its own.
+ *
+ * glibc-compiled code reads the thread pointer directly (stack guard at
+ * %fs:0x28, pointer guard at %fs:0x30, errno and __thread at fixed
+ * offsets, malloc and stdio at fields of struct pthread), so each libshim
+ * thread gets a real glibc TCB: static TLS of every start-up module, a dtv,
+ * and the fields listed in tcb.c.  See ../shared/notes/glibc-tcb.md.
+ */
+#ifndef SHIM_COMPAT_TCB_H
+#define SHIM_COMPAT_TCB_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "libshim/visibility.h"
+
+/*
+ * Check the host glibc once: every private symbol resolved, every field
+ * offset matching glibc's own descriptors and a TCB glibc built itself, and
+ * glibc switched to multi-threaded mode.  On a mismatch prints
+ * "libshim: ..." on stderr and exits(127): running on would corrupt memory.
+ */
+SHIM_HIDDEN void tcb_host_init(void);
+
+/* Bytes and alignment the TCB with its static TLS needs at the top of a
+ * thread's area (valid after tcb_host_init). */
+SHIM_HIDDEN size_t tcb_area_size(void);
+
+/*
+ * Build a TCB in zeroed memory ending at area_top; returns the thread
+ * pointer (NULL: out of memory for the dtv).  The static TLS lies in
+ * [tp - tls size, tp).  Fields are copied from the calling thread.
+ */
+SHIM_HIDDEN void *tcb_create(void *area_top);
+
+/* Re-initialise the TCB of a thread that has exited (its tid word is 0)
+ * for a new thread.  libc's own TLS block is kept, so the new thread takes
+ * over the dead one's malloc cache instead of leaking it. */
+SHIM_HIDDEN void tcb_recycle(void *tp);
+
+/* Release what tcb_create allocated (the dtv), before the area is unmapped. */
+SHIM_HIDDEN void tcb_destroy(void *tp);
+
+/* In the new thread, first thing after the trampoline: per-thread kernel
+ * registrations (robust list, rseq) and libc per-thread state. */
+SHIM_HIDDEN void tcb_thread_start(void *tp);
+
+/* In an exiting thread: C++ thread_local destructors and glibc's count of
+ * threads. */
+SHIM_HIDDEN void tcb_thread_exit(void);
+
+/* The word the kernel fills with the tid (CLONE_PARENT_SETTID) and clears
+ * at exit; glibc reads the same word as the thread's tid. */
+SHIM_HIDDEN pid_t *shim_tcb_tid_word(void *tp);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * compat/linux/lwp.c -- the LWP primitives of compat/lwp.h over Linux
+ * clone, futex and tgkill.  Raw system calls only: some of this runs in an
+ * LWP whose thread pointer is not yet valid, and none of it may depend on
+ * libc functions a program can interpose.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch/x86_64/syscall.h"
+#include "compat/lwp.h"
+
+enum { TOKEN_SLEEPING = -1, TOKEN_NONE = 0, TOKEN_SET = 1 };
+
+/* Implemented in clone.S: the clone system call whose child loads the
+ * register image at its new stack pointer (see lwp_create). */
+SHIM_HIDDEN long lwp_clone_raw(unsigned long flags, void *child_sp,
+			       pid_t *ptid, pid_t *ctid);
+
+/*
+ * The child loads its registers from a copy of the gregset placed at the
+ * top of its own stack: the caller's ucontext may be gone (or reused) by
+ * the time the child runs, while the new stack belongs to the child alone.
+ */
+int lwp_create(const ucontext_t *uc, unsigned flags, pid_t *tidp)
+{
+	(void)flags;
+	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	uintptr_t img = (sp - 128 - sizeof(gregset_t)) & ~(uintptr_t)15;
+	memcpy((void *)img, uc->uc_mcontext.gregs, sizeof(gregset_t));
+
+	/* CLONE_VM..THREAD: a thread of this process sharing everything.
+	 * CLONE_SYSVSEM: undo lists are per process, as for pthreads.
+	 * CLONE_PARENT_SETTID: *tidp is valid before we return.
+	 * CLONE_CHILD_CLEARTID: the kernel zeroes *tidp and wakes a futex
+	 * waiter on it when the LWP is gone: the stack may then be reused.
+	 * No CLONE_SETTLS: the trampoline sets the thread pointer itself. */
+	unsigned long cf = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+			   CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID |
+			   CLONE_CHILD_CLEARTID;
+
+	/* Every signal blocked across clone: the child inherits the mask and
+	 * so cannot take a signal before it has a thread pointer and a
+	 * descriptor.  Its entry code installs the mask it should run with. */
+	sigset_t all, old;
+	memset(&all, 0xff, sizeof all);
+	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old,
+		      _NSIG / 8);
+	long r = lwp_clone_raw(cf, (void *)img, tidp, tidp);
+	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, _NSIG / 8);
+	return r < 0 ? (int)-r : 0;
+}
+
+void lwp_exit(void)
+{
+	/* SYS_exit ends this LWP only; exit_group would end the process. */
+	for (;;)
+		shim_syscall1(SYS_exit, 0);
+}
+
+pid_t lwp_self(void)
+{
+	return (pid_t)shim_syscall0(SYS_gettid);
+}
+
+int lwp_kill(pid_t tid, int sig)
+{
+	long r = shim_syscall3(SYS_tgkill, shim_syscall0(SYS_getpid), tid, sig);
+	return r < 0 ? (int)-r : 0;
+}
+
+static long futex_wait(const _Atomic int *addr, int val,
+		       const struct timespec *abstime, clockid_t clock,
+		       bool shared)
+{
+	/* FUTEX_WAIT_BITSET takes an absolute deadline on either clock, so a
+	 * retried wait never stretches the timeout. */
+	int op = FUTEX_WAIT_BITSET | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+	if (clock == CLOCK_REALTIME)
+		op |= FUTEX_CLOCK_REALTIME;
+	return shim_syscall6(SYS_futex, (long)addr, op, val, (long)abstime, 0,
+			     FUTEX_BITSET_MATCH_ANY);
+}
+
+static long futex_wake(const _Atomic int *addr, int n, bool shared)
+{
+	int op = FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+	return shim_syscall3(SYS_futex, (long)addr, op, n);
+}
+
+int lwp_park(lwp_parker_t *self, const struct timespec *abstime,
+	     clockid_t clock)
+{
+	/* Consume a token posted before we got here: the unpark won. */
+	int t = TOKEN_NONE;
+	if (!__atomic_compare_exchange_n((int *)&self->token, &t,
+					 TOKEN_SLEEPING, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+		/* t == TOKEN_SET: only we clear it, nobody else sets SLEEPING */
+		__atomic_store_n((int *)&self->token, TOKEN_NONE,
+				 __ATOMIC_RELAXED);
+		return 0;
+	}
+	/* The kernel re-checks token == SLEEPING under its own lock, so an
+	 * unpark between the exchange above and the sleep is not lost: it
+	 * changed the word and the wait returns at once. */
+	long r = futex_wait(&self->token, TOKEN_SLEEPING, abstime, clock, false);
+	t = __atomic_exchange_n((int *)&self->token, TOKEN_NONE,
+				__ATOMIC_ACQUIRE);
+	if (t == TOKEN_SET)
+		return 0;
+	return r == -ETIMEDOUT ? ETIMEDOUT : EINTR;
+}
+
+void lwp_unpark(lwp_parker_t *target)
+{
+	/* Release: everything the waker wrote before is visible to the
+	 * parked thread once it consumes the token. */
+	int old = __atomic_exchange_n((int *)&target->token, TOKEN_SET,
+				      __ATOMIC_RELEASE);
+	if (old == TOKEN_SLEEPING)
+		futex_wake(&target->token, 1, false);
+}
+
+int lwp_wait_addr(const _Atomic int *addr, int expected,
+		  const struct timespec *abstime, clockid_t clock, bool shared)
+{
+	long r = futex_wait(addr, expected, abstime, clock, shared);
+	if (r == -EAGAIN || r == -ETIMEDOUT || r == -EINTR)
+		return (int)-r;
+	return 0;
+}
+
+int lwp_wake_addr(const _Atomic int *addr, int n, bool shared)
+{
+	long r = futex_wake(addr, n, shared);
+	return r < 0 ? 0 : (int)r;
+}
+
+void lwp_wait_gone(pid_t *tidp)
+{
+	/* CLONE_CHILD_CLEARTID wakes a *shared* futex wait on the word; a
+	 * private wait is never woken (measured: glibc-tcb.md). */
+	for (;;) {
+		pid_t t = __atomic_load_n(tidp, __ATOMIC_ACQUIRE);
+		if (t == 0)
+			return;
+		futex_wait((const _Atomic int *)tidp, t, NULL, CLOCK_MONOTONIC,
+			   true);
+	}
+}

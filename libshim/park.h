@@ -1,0 +1,103 @@
+/*
+ * libshim/park.h -- the park layer: address-keyed wait queues over the
+ * per-thread lwp_park/lwp_unpark token (the ParkingLot design of WebKit's
+ * WTF and Rust's parking_lot).
+ *
+ * Every blocking wait of every process-private synchronisation object goes
+ * through park_wait(); nothing else in libshim sleeps (process-shared
+ * objects use lwp_wait_addr on their own address instead).
+ *
+ * A key is any address; by convention the address of the object waited on.
+ * Each key hashes to a bucket holding a small lock and a FIFO of parked
+ * threads.  The queue node lives in park_wait's stack frame: nothing is
+ * allocated on the wait path.
+ *
+ * Callbacks run with the key's bucket lock held.  They must be short, must
+ * not block, and must not call into the park layer.
+ */
+#ifndef SHIM_PARK_H
+#define SHIM_PARK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "libshim/visibility.h"
+
+/* park_wait flags. */
+#define PARK_CANCELLABLE 1u /* a cancellation point: see ECANCELED below */
+
+/* Token values with a meaning to every caller; others are per-object. */
+#define PARK_TOKEN_NORMAL  ((uintptr_t)0)
+#define PARK_TOKEN_HANDOFF ((uintptr_t)1) /* ownership was handed to you */
+
+/*
+ * park_wait(key, validate, before_sleep, timed_out, ctx, abstime, clock,
+ *           flags, token)
+ *
+ *  1. Locks key's bucket and calls validate(ctx).  If it returns false,
+ *     unlocks and returns EAGAIN.  Because unpark_* take the same bucket
+ *     lock, a waker that changed the state validate reads either ran before
+ *     validate (validate sees it) or runs after the thread is queued (the
+ *     waker finds it): no wake-up can be lost.
+ *  2. Enqueues the caller (FIFO), unlocks, calls before_sleep(ctx) if
+ *     non-NULL (no bucket lock held: this is where a condvar releases its
+ *     mutex), then sleeps on the caller's lwp token.
+ *  3. Returns 0 when an unpark_* call dequeued the caller; *token (if
+ *     non-NULL) receives the token that unpark passed.
+ *     Returns ETIMEDOUT when abstime (clock: CLOCK_REALTIME or
+ *     CLOCK_MONOTONIC; NULL: none) passed first; timed_out(ctx, was_last)
+ *     then runs under the bucket lock, was_last telling whether no other
+ *     thread remains queued on key.
+ *     With PARK_CANCELLABLE, returns ECANCELED when the thread has a pending
+ *     cancellation it must act on (it was dequeued first).
+ *  Signals never make it return early and never lose a wake-up.
+ */
+SHIM_HIDDEN int park_wait(const void *key, bool (*validate)(void *ctx),
+			  void (*before_sleep)(void *ctx),
+			  void (*timed_out)(void *ctx, bool was_last),
+			  void *ctx, const struct timespec *abstime,
+			  clockid_t clock, unsigned flags, uintptr_t *token);
+
+/* What park_unpark_one's callback learns. */
+struct park_unpark_result {
+	bool unparked;  /* a thread was dequeued (it is woken after callback) */
+	bool have_more; /* threads remain queued on key */
+	bool be_fair;   /* the eventual-fairness timer fired: hand off now */
+};
+
+/*
+ * Dequeue the first thread parked on key (if any), call callback(ctx, r)
+ * under the bucket lock (it returns the token to give the thread; it may be
+ * NULL), then wake the thread.  Returns true if a thread was woken.
+ */
+SHIM_HIDDEN bool park_unpark_one(const void *key,
+				 uintptr_t (*callback)(void *ctx,
+						       struct park_unpark_result r),
+				 void *ctx);
+
+/* Wake every thread parked on key with token.  Returns how many. */
+SHIM_HIDDEN unsigned park_unpark_all(const void *key, uintptr_t token);
+
+/* What park_unpark_requeue's validate decides. */
+enum park_requeue_op {
+	PARK_REQUEUE_ABORT,           /* do nothing */
+	PARK_UNPARK_ONE_REQUEUE_REST, /* wake the first, move the rest */
+	PARK_REQUEUE_ALL,             /* move all, wake none */
+};
+
+/*
+ * Atomically (under both buckets' locks) let validate(ctx) choose an op,
+ * then move threads parked on from to the tail of to's queue; callback(ctx,
+ * op, n_unparked, n_requeued) runs under the locks before any wake-up.
+ * Returns the number of threads woken.  Used by condvar broadcast, so the
+ * waiters queue on the mutex instead of stampeding for it.
+ */
+SHIM_HIDDEN unsigned park_unpark_requeue(
+	const void *from, const void *to,
+	enum park_requeue_op (*validate)(void *ctx),
+	void (*callback)(void *ctx, enum park_requeue_op op, unsigned unparked,
+			 unsigned requeued),
+	void *ctx);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * libshim/shim.h -- what the files of libshim/ share with each other.
+ * (The descriptor is in thread.h, the park layer in park.h.)
+ */
+#ifndef SHIM_SHIM_H
+#define SHIM_SHIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "compat/glibc/tcb.h"
+#include "libshim/visibility.h"
+
+struct shim_thread;
+
+/* init.c: one-time set-up on the first call that needs it (creating a
+ * thread).  Idempotent; 0 or an errno value.  On a host glibc whose layout
+ * libshim does not recognise it prints "libshim: ..." and exits(127). */
+SHIM_HIDDEN int shim_init(void);
+SHIM_HIDDEN pid_t shim_pid(void);
+
+/* self.c */
+SHIM_HIDDEN void shim_set_self(struct shim_thread *td);
+
+/* thread.c: the list of live threads, for fork, set*id and statistics. */
+SHIM_HIDDEN void shim_thread_list(struct shim_thread *td);
+SHIM_HIDDEN void shim_thread_unlist(struct shim_thread *td);
+
+/* key.c: run TSD destructors as POSIX says (up to
+ * PTHREAD_DESTRUCTOR_ITERATIONS rounds). */
+SHIM_HIDDEN void shim_tsd_run_destructors(struct shim_thread *td);
+
+/* attr.c: fill td->td_attr for a thread that is already running. */
+SHIM_HIDDEN void shim_attr_of_running(struct shim_thread *td);
+
+/* Validating a caller's timeout: EINVAL unless 0 <= tv_nsec < 1e9. */
+static inline bool shim_timespec_valid(const struct timespec *ts)
+{
+	return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
+}
+
+/* Only these two clocks may be waited on (pthread_*_clock*). */
+static inline bool shim_clock_valid(clockid_t c)
+{
+	return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC;
+}
+
+/* stats.c: counters printed at exit when SHIM_STATS=1. */
+struct shim_stats {
+	_Atomic unsigned long threads_created;
+	_Atomic unsigned long parks;
+};
+SHIM_HIDDEN extern struct shim_stats shim_stats;
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * libshim/thread.h -- the thread descriptor.  A pthread_t is a pointer to
+ * one of these.
+ *
+ * Threads created by libshim carry the descriptor just below their static
+ * TLS, at the top of their stack mapping.  Threads libshim did not create
+ * (the main thread, threads glibc starts for timer_create or AIO) are
+ * adopted on their first call that needs a descriptor: shim_self() gives
+ * them one, freed when glibc runs that thread's TLS destructors.
+ */
+#ifndef SHIM_THREAD_H
+#define SHIM_THREAD_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compat/lwp.h"
+#include "libshim/visibility.h"
+
+/* td_state: the life cycle seen by join/detach (atomic). */
+enum {
+	TD_JOINABLE, /* running; a join or detach may come */
+	TD_DETACHED, /* running; nobody will join */
+	TD_JOINING,  /* running; one joiner is parked on the descriptor */
+	TD_EXITED,   /* start routine finished; result is valid */
+};
+
+/* td_cancel bits (atomic). */
+#define TD_CANCEL_DISABLED 1u /* pthread_setcancelstate(DISABLE) */
+#define TD_CANCEL_ASYNC    2u /* pthread_setcanceltype(ASYNCHRONOUS) */
+#define TD_CANCEL_PENDING  4u /* pthread_cancel was called */
+#define TD_CANCEL_RUNNING  8u /* acting on it: unwinding now */
+
+#define SHIM_KEYS_MAX 1024   /* PTHREAD_KEYS_MAX, as glibc */
+#define SHIM_KEYS_INLINE 32
+
+struct shim_cleanup; /* a registered cleanup handler (cancel.c) */
+
+struct shim_thread {
+	struct shim_thread *td_self; /* == this; sanity check for pthread_t */
+	void *td_tp;                 /* glibc TCB: the FS base */
+	pid_t *td_tidp;              /* kernel tid word in the TCB */
+	lwp_parker_t td_parker;      /* park token (compat/lwp.h) */
+	_Atomic int td_state;        /* TD_* */
+	_Atomic unsigned td_cancel;  /* TD_CANCEL_* */
+	bool td_adopted;             /* not created by libshim */
+
+	void *(*td_start)(void *);
+	void *td_arg;
+	void *td_result;
+	sigset_t td_sigmask; /* installed by the new thread before td_start */
+
+	/* The mapping holding guard, stack, descriptor, TLS and TCB. */
+	void *td_map;
+	size_t td_map_size;
+	void *td_stack;      /* lowest usable stack address */
+	size_t td_stack_size;
+	size_t td_guard_size;
+	bool td_user_stack;  /* stack came from pthread_attr_setstack */
+	pthread_attr_t td_attr; /* as created, for pthread_getattr_np */
+
+	struct shim_cleanup *td_cleanup; /* innermost cleanup handler */
+
+	/*
+	 * TSD: a slot's value counts only while its seq matches the key's
+	 * current sequence, so pthread_key_delete need not visit threads.
+	 * Keys below SHIM_KEYS_INLINE live here; the rest in a block
+	 * calloc'd on first use (as glibc's second level).
+	 */
+	struct shim_tsd { void *value; unsigned seq; } td_tsd[SHIM_KEYS_INLINE];
+	struct shim_tsd *td_tsd_more;
+	bool td_tsd_used;
+
+	char td_name[16]; /* pthread_setname_np, for threads not yet running */
+
+	/* All live threads (thread list lock): fork, set*id, stats. */
+	struct shim_thread *td_next, *td_prev;
+	/* Stack cache linkage (dead threads whose mapping is kept). */
+	struct shim_thread *td_cache_next;
+};
+
+/*
+ * The calling thread's descriptor; adopts the thread on first use.
+ * Returns NULL only when adoption could not allocate (callers that must
+ * block then fail with EAGAIN rather than crash).
+ */
+SHIM_HIDDEN struct shim_thread *shim_self(void);
+
+/* The calling thread's kernel tid, read from glibc's TCB (no system call). */
+static inline pid_t shim_tid(void)
+{
+	pid_t tid;
+	__asm__("movl %%fs:720, %0" : "=r"(tid)); /* checked by tcb_host_check */
+	return tid;
+}
+
+/* Validate a pthread_t from the caller; NULL if it is not a descriptor. */
+SHIM_HIDDEN struct shim_thread *shim_thread_from(pthread_t t);
+
+/*
+ * Cancellation point: if a cancellation is pending and enabled, act on it
+ * (never returns).  Objects call this where POSIX names a cancellation
+ * point, and when park_wait returned ECANCELED, after restoring whatever
+ * the caller must hold (a condvar waiter re-locks its mutex first).
+ */
+SHIM_HIDDEN void shim_testcancel(void);
+
+#endif
