@@ -172,6 +172,8 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
 	(void)uc;
+	if (shim_setxid_signal(si))
+		return;
 	/* Only our own process may cancel us (glibc checks the same). */
 	if (si->si_pid != shim_pid() || si->si_code != SI_TKILL)
 		return;
@@ -183,7 +185,7 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 	 * that was waiting sees TD_CANCEL_PENDING. */
 }
 
-static void install_handler(void)
+void shim_cancel_signal_init(void)
 {
 	static _Atomic int installed;
 	if (__atomic_exchange_n(&installed, 1, __ATOMIC_ACQ_REL))
@@ -208,7 +210,6 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 	struct shim_thread *td = shim_thread_from(t);
 	if (td == NULL)
 		return ESRCH;
-	install_handler();
 	unsigned c = __atomic_fetch_or(&td->td_cancel, TD_CANCEL_PENDING,
 				       __ATOMIC_ACQ_REL);
 	if (c & (TD_CANCEL_PENDING | TD_CANCEL_RUNNING))

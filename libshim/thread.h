@@ -76,8 +76,6 @@ struct shim_thread {
 	struct shim_tsd *td_tsd_more;
 	bool td_tsd_used;
 
-	char td_name[16]; /* pthread_setname_np, for threads not yet running */
-
 	/* All live threads (thread list lock): fork, set*id, stats. */
 	struct shim_thread *td_next, *td_prev;
 	/* Stack cache linkage (dead threads whose mapping is kept). */
