@@ -163,6 +163,28 @@ void shim_testcancel(void)
 		act_on_cancel(td);
 }
 
+enum { CANCEL_NO_THREAD = 1u << 31 };
+
+unsigned shim_cancel_enter(void)
+{
+	struct shim_thread *td = shim_self_if_known();
+	if (td == NULL)
+		return CANCEL_NO_THREAD; /* nobody can have cancelled it */
+	unsigned old = __atomic_fetch_or(&td->td_cancel, TD_CANCEL_ASYNC,
+					 __ATOMIC_ACQ_REL);
+	if (must_act(old))
+		act_on_cancel(td);
+	return old & TD_CANCEL_ASYNC;
+}
+
+void shim_cancel_leave(unsigned token)
+{
+	if (token == CANCEL_NO_THREAD || token == TD_CANCEL_ASYNC)
+		return;
+	__atomic_and_fetch(&shim_self_if_known()->td_cancel, ~TD_CANCEL_ASYNC,
+			   __ATOMIC_ACQ_REL);
+}
+
 SHIM_EXPORT void pthread_testcancel(void)
 {
 	shim_testcancel();

@@ -108,6 +108,21 @@ SHIM_HIDDEN struct shim_thread *shim_thread_from(pthread_t t);
  */
 SHIM_HIDDEN void shim_testcancel(void);
 
+/*
+ * Bracket a blocking system call that POSIX names a cancellation point
+ * (cancelpoints.c):  unsigned c = shim_cancel_enter(); r = syscall...;
+ * shim_cancel_leave(c);
+ * enter acts on a pending cancellation, then makes the thread
+ * asynchronously cancellable for the duration of the call, so SIGCANCEL
+ * interrupting the system call acts at once (the call's effects may then
+ * be lost, as with glibc).  Cheap when the thread has no descriptor.
+ */
+SHIM_HIDDEN unsigned shim_cancel_enter(void);
+SHIM_HIDDEN void shim_cancel_leave(unsigned token);
+
+/* The calling thread's descriptor if it has one; never adopts. */
+SHIM_HIDDEN struct shim_thread *shim_self_if_known(void);
+
 /* thread.c: end the calling thread (pthread_exit's work). */
 SHIM_HIDDEN _Noreturn void shim_thread_exit(void *result);
 /* thread.c: in a fork child, only the forking thread is left. */
