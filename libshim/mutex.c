@@ -53,6 +53,7 @@
 #include "compat/lwp.h"
 #include "libshim/mutex.h"
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 
@@ -177,7 +178,8 @@ NOINLINE static int private_lock_slow(struct shim_mutex *m,
 		}
 		uintptr_t token = PARK_TOKEN_NORMAL;
 		int r = park_wait(m, private_validate, NULL, private_timed_out,
-				  m, abstime, clock, 0, &token);
+				  m, abstime, clock, PARK_KIND(PROF_MUTEX),
+				  &token);
 		if (r == 0 && token == PARK_TOKEN_HANDOFF)
 			return 0; /* the unlocker left it LOCKED for us */
 		if (r == ETIMEDOUT)

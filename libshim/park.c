@@ -78,6 +78,7 @@
 #include "arch/x86_64/arch.h"
 #include "compat/lwp.h"
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 
@@ -325,8 +326,11 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 	if (before_sleep != NULL)
 		before_sleep(ctx);
 	atomic_fetch_add_explicit(&shim_stats.parks, 1, memory_order_relaxed);
+	uint64_t start_ns = shim_profile_on ? profile_now() : 0;
 
 	int r = sleep_on_node(td, &n, abstime, clock, flags);
+	if (shim_profile_on)
+		profile_wait_done(key, PARK_KIND_OF(flags), start_ns);
 	if (r != 0) {
 		b = bucket_lock_node(&n);
 		if (atomic_load_explicit(&n.pn_state, memory_order_relaxed) ==
@@ -476,12 +480,12 @@ unsigned park_unpark_requeue(
 }
 
 /*
- * In the child of fork(): only the forking thread exists, so every queued
- * node belongs to a thread that is gone (waking one would hand a mutex to
- * nobody), and a bucket lock held at the fork can never be released.
+ * Only the forking thread exists in the child, so every queued node
+ * belongs to a thread that is gone (waking one would hand a mutex to
+ * nobody), and a bucket lock held at the fork would never be released.
  * Objects whose PARKED bits remain set recover on their next unlock.
  */
-SHIM_HIDDEN void park_fork_child(void)
+void park_after_fork(void)
 {
 	memset(park_buckets, 0, sizeof park_buckets);
 }
