@@ -430,7 +430,12 @@ unsigned park_unpark_requeue(
 {
 	struct park_bucket *bf = bucket_of(from), *bt = bucket_of(to);
 	bucket_lock_two(bf, bt);
-	enum park_requeue_op op = validate(ctx);
+	/* Nobody to move: there is nothing to decide, and validate is not
+	 * asked.  (A condvar's idea of its waiters' mutex may be stale when
+	 * none wait; validate would touch a mutex that may be gone.) */
+	enum park_requeue_op op = queue_has_key(bf->pb_head, from)
+					  ? validate(ctx)
+					  : PARK_REQUEUE_ABORT;
 	if (op == PARK_REQUEUE_ABORT) {
 		bucket_unlock_two(bf, bt);
 		return 0;
