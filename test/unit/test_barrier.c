@@ -118,17 +118,20 @@ static void test_rounds_one_serial_each_immediate_reuse(void **state)
 }
 
 /*
- * More threads than the count: 16 threads through a barrier of 4.  Each
- * completed round has exactly one serial thread, so the serial returns
- * must number the waits divided by the count, and nobody may be left
- * stranded (the test would hang).
+ * More threads than the count: 16 threads through a barrier of 4.  The
+ * threads draw tickets for a fixed total of waits (a multiple of the
+ * count; with a fixed number of waits per thread, a thread that fell
+ * behind could legitimately be left alone at the end).  Each completed
+ * round has exactly one serial thread, so the serial returns must number
+ * the waits divided by the count, and nobody may be left stranded.
  */
 #define OVER_THREADS 16
 #define OVER_COUNT 4
-#define OVER_WAITS 500
+#define OVER_WAITS 8000
 
 struct over {
 	pthread_barrier_t bar;
+	_Atomic int tickets;
 	_Atomic int serials;
 	_Atomic int zeros;
 };
@@ -136,7 +139,7 @@ struct over {
 static void *over_worker(void *p)
 {
 	struct over *o = p;
-	for (int i = 0; i < OVER_WAITS; i++) {
+	while (o->tickets++ < OVER_WAITS) {
 		int ret = pthread_barrier_wait(&o->bar);
 		if (ret == PTHREAD_BARRIER_SERIAL_THREAD)
 			o->serials++;
@@ -156,9 +159,8 @@ static void test_more_threads_than_count(void **state)
 		assert_int_equal(pthread_create(&t[i], NULL, over_worker, &o), 0);
 	for (int i = 0; i < OVER_THREADS; i++)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
-	int total = OVER_THREADS * OVER_WAITS;
-	assert_int_equal(o.serials, total / OVER_COUNT);
-	assert_int_equal(o.zeros, total - total / OVER_COUNT);
+	assert_int_equal(o.serials, OVER_WAITS / OVER_COUNT);
+	assert_int_equal(o.zeros, OVER_WAITS - OVER_WAITS / OVER_COUNT);
 	assert_int_equal(pthread_barrier_destroy(&o.bar), 0);
 }
 

@@ -669,8 +669,9 @@ static void test_named_across_fork(void **state)
 
 /*
  * The layout is glibc's: a fork child that uses glibc's own semaphore
- * functions on the same named semaphore interoperates with libshim in
- * the parent, both ways (glibc sleeping, libshim posting, and back).
+ * functions on the same named semaphores interoperates with libshim in
+ * the parent, both ways: on "down" glibc sleeps and libshim posts, on
+ * "up" libshim sleeps and glibc posts.
  */
 typedef sem_t *(*open_fn)(const char *, int, ...);
 typedef int (*sem_fn)(sem_t *);
@@ -683,41 +684,50 @@ static void test_named_interoperates_with_glibc(void **state)
 	sem_fn g_post = (sem_fn)dlvsym(RTLD_NEXT, "sem_post", "GLIBC_2.34");
 	if (g_open == NULL || g_wait == NULL || g_post == NULL)
 		skip();
-	name_for_test("glibc");
-	sem_t *s = sem_open(sem_name, O_CREAT | O_EXCL, 0600, 0);
-	assert_ptr_not_equal(s, SEM_FAILED);
+	char up[sizeof sem_name];
+	name_for_test("glibc-up");
+	memcpy(up, sem_name, sizeof up);
+	name_for_test("glibc-down");
+	sem_t *down_s = sem_open(sem_name, O_CREAT | O_EXCL, 0600, 0);
+	sem_t *up_s = sem_open(up, O_CREAT | O_EXCL, 0600, 0);
+	assert_ptr_not_equal(down_s, SEM_FAILED);
+	assert_ptr_not_equal(up_s, SEM_FAILED);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		alarm(30);
-		sem_t *c = g_open(sem_name, 0);
-		if (c == SEM_FAILED)
+		sem_t *d = g_open(sem_name, 0), *u = g_open(up, 0);
+		if (d == SEM_FAILED || u == SEM_FAILED)
 			_exit(1);
-		for (int i = 0; i < 200; i++) {
-			if (g_wait(c) != 0) /* glibc sleeps, libshim posts */
+		for (int i = 0; i < 200; i++)
+			if (g_wait(d) != 0)
 				_exit(2);
-		}
 		for (int i = 0; i < 200; i++) {
 			if (i % 20 == 0)
-				usleep(2000);
-			g_post(c); /* libshim sleeps, glibc posts */
+				usleep(2000); /* let the parent fall asleep */
+			g_post(u);
 		}
 		_exit(0);
 	}
 	for (int i = 0; i < 200; i++) {
 		if (i % 20 == 0)
 			usleep(2000);
-		assert_int_equal(sem_post(s), 0);
+		assert_int_equal(sem_post(down_s), 0);
 	}
 	for (int i = 0; i < 200; i++)
-		assert_int_equal(sem_wait(s), 0);
+		assert_int_equal(sem_wait(up_s), 0);
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	assert_int_equal(value_of(s), 0);
-	assert_int_equal(sem_close(s), 0);
+	assert_int_equal(value_of(down_s), 0);
+	assert_int_equal(waiters_of(down_s), 0);
+	assert_int_equal(value_of(up_s), 0);
+	assert_int_equal(waiters_of(up_s), 0);
+	assert_int_equal(sem_close(down_s), 0);
+	assert_int_equal(sem_close(up_s), 0);
 	assert_int_equal(sem_unlink(sem_name), 0);
+	assert_int_equal(sem_unlink(up), 0);
 }
 
 int main(void)

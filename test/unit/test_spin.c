@@ -39,7 +39,7 @@ static void test_all_zero_is_unlocked(void **state)
 }
 
 #define SPIN_THREADS 8
-#define SPIN_ITERS 20000
+#define SPIN_ITERS 200000
 
 struct spin_shared {
 	pthread_spinlock_t lock;
