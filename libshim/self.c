@@ -31,7 +31,6 @@ static void adopted_exit(void *p)
 	shim_thread_unlist(td);
 	self_td = NULL;
 	shim_tsd_run_destructors(td);
-	free(td->td_tsd_more);
 	munmap(td, sizeof *td);
 }
 
@@ -56,6 +55,11 @@ static struct shim_thread *adopt(void)
 	if (*td->td_tidp != shim_pid())
 		__cxa_thread_atexit_impl(adopted_exit, td, &__dso_handle);
 	return td;
+}
+
+struct shim_thread *shim_self_if_known(void)
+{
+	return self_td;
 }
 
 struct shim_thread *shim_self(void)

@@ -26,6 +26,7 @@ enum {
 	TD_DETACHED, /* running; nobody will join */
 	TD_JOINING,  /* running; one joiner is parked on the descriptor */
 	TD_EXITED,   /* start routine finished; result is valid */
+	TD_REAPING,  /* one joiner or detacher owns the remains */
 };
 
 /* td_cancel bits (atomic). */
@@ -45,6 +46,7 @@ struct shim_thread {
 	pid_t *td_tidp;              /* kernel tid word in the TCB */
 	lwp_parker_t td_parker;      /* park token (compat/lwp.h) */
 	_Atomic int td_state;        /* TD_* */
+	struct shim_thread *td_joiner; /* while TD_JOINING: who waits */
 	_Atomic unsigned td_cancel;  /* TD_CANCEL_* */
 	bool td_adopted;             /* not created by libshim */
 
@@ -73,8 +75,6 @@ struct shim_thread {
 	struct shim_tsd { void *value; unsigned seq; } td_tsd[SHIM_KEYS_INLINE];
 	struct shim_tsd *td_tsd_more;
 	bool td_tsd_used;
-
-	char td_name[16]; /* pthread_setname_np, for threads not yet running */
 
 	/* All live threads (thread list lock): fork, set*id, stats. */
 	struct shim_thread *td_next, *td_prev;
@@ -107,5 +107,25 @@ SHIM_HIDDEN struct shim_thread *shim_thread_from(pthread_t t);
  * the caller must hold (a condvar waiter re-locks its mutex first).
  */
 SHIM_HIDDEN void shim_testcancel(void);
+
+/*
+ * Bracket a blocking system call that POSIX names a cancellation point
+ * (cancelpoints.c):  unsigned c = shim_cancel_enter(); r = syscall...;
+ * shim_cancel_leave(c);
+ * enter acts on a pending cancellation, then makes the thread
+ * asynchronously cancellable for the duration of the call, so SIGCANCEL
+ * interrupting the system call acts at once (the call's effects may then
+ * be lost, as with glibc).  Cheap when the thread has no descriptor.
+ */
+SHIM_HIDDEN unsigned shim_cancel_enter(void);
+SHIM_HIDDEN void shim_cancel_leave(unsigned token);
+
+/* The calling thread's descriptor if it has one; never adopts. */
+SHIM_HIDDEN struct shim_thread *shim_self_if_known(void);
+
+/* thread.c: end the calling thread (pthread_exit's work). */
+SHIM_HIDDEN _Noreturn void shim_thread_exit(void *result);
+/* thread.c: in a fork child, only the forking thread is left. */
+SHIM_HIDDEN void shim_threads_after_fork(struct shim_thread *survivor);
 
 #endif
