@@ -65,6 +65,7 @@
 
 #include "compat/lwp.h"
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/visibility.h"
 
 struct barrier {
@@ -159,7 +160,7 @@ static void wait_round_over(struct barrier *bar, bool shared, uint32_t round)
 				      CLOCK_MONOTONIC, true);
 		else
 			park_wait(bar, round_unchanged, NULL, NULL, &rw, NULL,
-				  CLOCK_MONOTONIC, 0, NULL);
+				  CLOCK_MONOTONIC, PARK_KIND(PROF_BARRIER), NULL);
 	}
 }
 
@@ -251,7 +252,8 @@ SHIM_EXPORT int pthread_barrier_destroy(pthread_barrier_t *barrier)
 				      true);
 		else
 			park_wait(&bar->b_leaving, leavers_remain, NULL, NULL,
-				  bar, NULL, CLOCK_MONOTONIC, 0, NULL);
+				  bar, NULL, CLOCK_MONOTONIC,
+				  PARK_KIND(PROF_BARRIER), NULL);
 		v = __atomic_load_n(&bar->b_leaving, __ATOMIC_ACQUIRE);
 	}
 	return 0;

@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/visibility.h"
 
@@ -123,7 +124,8 @@ __attribute__((noinline)) static int once_slow(pthread_once_t *once,
 				continue;
 			struct once_wait ow = { once, waiting };
 			park_wait(once, once_still_running, NULL, NULL, &ow,
-				  NULL, CLOCK_MONOTONIC, 0, NULL);
+				  NULL, CLOCK_MONOTONIC, PARK_KIND(PROF_ONCE),
+				  NULL);
 			v = __atomic_load_n(once, __ATOMIC_ACQUIRE);
 			continue;
 		}

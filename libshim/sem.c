@@ -74,6 +74,7 @@
 #include "arch/x86_64/arch.h"
 #include "compat/lwp.h"
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 #include "libshim/visibility.h"
@@ -194,7 +195,7 @@ static int sem_sleep(struct sem *sem, const struct timespec *abstime,
 		return lwp_wait_addr(sem_value_word(sem), 0, abstime, clock,
 				     true);
 	return park_wait(sem, sem_empty, NULL, NULL, sem, abstime, clock,
-			 PARK_CANCELLABLE, NULL);
+			 PARK_CANCELLABLE | PARK_KIND(PROF_SEM), NULL);
 }
 
 static void sem_spin(struct sem *sem)
