@@ -247,6 +247,11 @@ static int sem_wait_common(struct sem *sem, const struct timespec *abstime,
 		sem_spin(sem);
 		if (sem_take(sem))
 			return 0;
+		/* About to block: a cancellation that arrived meanwhile is
+		 * acted on before registering, which leaves a shared wait's
+		 * signal only the few instructions up to the system call to
+		 * arrive unseen. */
+		shim_testcancel();
 		int err = sem_wait_slow(sem, abstime, clock);
 		if (err == 0)
 			return 0;
