@@ -60,8 +60,10 @@ SHIM_HIDDEN int lwp_kill(pid_t tid, int sig);
  *  - An lwp_unpark that happened before this call makes it return 0 at once:
  *    the token is remembered, so no wake-up is lost between a caller's
  *    decision to sleep and the sleep itself (the seed's TODO).
- *  - Returns 0 when a token was consumed, ETIMEDOUT, or EINTR (signal or
- *    spurious kernel wake-up; no token consumed).
+ *  - Returns 0 when a token was consumed, ETIMEDOUT, EINTR (a signal
+ *    handler ran and the kernel did not restart the sleep: the same rules
+ *    as glibc's futex waits) or EAGAIN (spurious wake-up); no token is
+ *    consumed in the last three cases.
  *  - clock: CLOCK_REALTIME or CLOCK_MONOTONIC; abstime must be normalised.
  */
 SHIM_HIDDEN int lwp_park(lwp_parker_t *self, const struct timespec *abstime,

@@ -293,8 +293,10 @@ static int sleep_on_node(struct shim_thread *td, struct park_node *n,
 			return 0;
 		if (e == ETIMEDOUT)
 			return ETIMEDOUT;
-		/* EINTR (a signal), or a stray token: still queued or the
-		 * token is still on its way; sleep again. */
+		if (e == EINTR && (flags & PARK_INTERRUPTIBLE))
+			return EINTR;
+		/* A signal, a spurious wake-up or a stray token: still queued
+		 * or the token is still on its way; sleep again. */
 	}
 }
 

@@ -186,8 +186,8 @@ static bool sem_empty(void *ctx)
 }
 
 /* Sleep once: 0 (woken, maybe spuriously), EAGAIN (the value moved),
- * ETIMEDOUT, EINTR (shared: a signal handler ran) or ECANCELED (private:
- * a cancellation is pending). */
+ * ETIMEDOUT, EINTR (a signal handler ran, as with glibc) or ECANCELED (a
+ * cancellation is pending). */
 static int sem_sleep(struct sem *sem, const struct timespec *abstime,
 		     clockid_t clock)
 {
@@ -195,7 +195,8 @@ static int sem_sleep(struct sem *sem, const struct timespec *abstime,
 		return lwp_wait_addr(sem_value_word(sem), 0, abstime, clock,
 				     true);
 	return park_wait(sem, sem_empty, NULL, NULL, sem, abstime, clock,
-			 PARK_CANCELLABLE | PARK_KIND(PROF_SEM), NULL);
+			 PARK_CANCELLABLE | PARK_INTERRUPTIBLE |
+				 PARK_KIND(PROF_SEM), NULL);
 }
 
 static void sem_spin(struct sem *sem)

@@ -115,7 +115,12 @@ int lwp_park(lwp_parker_t *self, const struct timespec *abstime,
 				__ATOMIC_ACQUIRE);
 	if (t == TOKEN_SET)
 		return 0;
-	return r == -ETIMEDOUT ? ETIMEDOUT : EINTR;
+	/* The kernel's restart rules decide -EINTR exactly as for glibc's
+	 * own futex waits: an untimed wait restarts under SA_RESTART, a
+	 * timed one returns EINTR after any handler. */
+	if (r == -ETIMEDOUT)
+		return ETIMEDOUT;
+	return r == -EINTR ? EINTR : EAGAIN;
 }
 
 void lwp_unpark(lwp_parker_t *target)
