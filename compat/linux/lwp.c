@@ -123,14 +123,23 @@ int lwp_park(lwp_parker_t *self, const struct timespec *abstime,
 	return r == -EINTR ? EINTR : EAGAIN;
 }
 
-void lwp_unpark(lwp_parker_t *target)
+bool lwp_unpark_post(lwp_parker_t *target)
 {
 	/* Release: everything the waker wrote before is visible to the
 	 * parked thread once it consumes the token. */
-	int old = __atomic_exchange_n((int *)&target->token, TOKEN_SET,
-				      __ATOMIC_RELEASE);
-	if (old == TOKEN_SLEEPING)
-		futex_wake(&target->token, 1, false);
+	return __atomic_exchange_n((int *)&target->token, TOKEN_SET,
+				   __ATOMIC_RELEASE) == TOKEN_SLEEPING;
+}
+
+void lwp_unpark_wake(lwp_parker_t *target)
+{
+	futex_wake(&target->token, 1, false);
+}
+
+void lwp_unpark(lwp_parker_t *target)
+{
+	if (lwp_unpark_post(target))
+		lwp_unpark_wake(target);
 }
 
 int lwp_wait_addr(const _Atomic int *addr, int expected,
