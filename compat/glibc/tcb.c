@@ -315,3 +315,9 @@ void tcb_glibc_thread_exit(void *result)
 	glibc_pthread_exit(result);
 	__builtin_unreachable();
 }
+
+struct robust_list_head *tcb_robust_head(void)
+{
+	return (struct robust_list_head *)((char *)arch_thread_pointer() +
+					   OFF_ROBUST_HEAD);
+}
