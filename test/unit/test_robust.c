@@ -1,7 +1,7 @@
 /*
  * test_robust.c -- robust mutexes (libshim/mutex.c): glibc's layout and
- * robust list, owner death by thread return, pthread_exit and SIGKILL of a
- * process, EOWNERDEAD -> consistent, EOWNERDEAD -> unlock ->
+ * robust list, owner death by thread return (joined or detached),
+ * pthread_exit and SIGKILL of a process, EOWNERDEAD -> consistent, EOWNERDEAD -> unlock ->
  * ENOTRECOVERABLE, each type's errors, deadlines, contention, condition
  * variables, and interoperation with plain glibc on one process-shared
  * object.
@@ -310,6 +310,43 @@ static void test_owner_exits(void **state)
 			break;
 		}
 		check_recovery(&m, types[i], r);
+	}
+}
+
+struct detached_owner {
+	pthread_mutex_t m;
+	_Atomic int locked;
+};
+
+static void *lock_flag_and_return(void *arg)
+{
+	struct detached_owner *d = arg;
+	if (pthread_mutex_lock(&d->m) == 0)
+		atomic_store(&d->locked, 1);
+	return NULL;
+}
+
+/* Detached owners, the second on the first one's recycled stack and TCB:
+ * a locker asleep on the mutex is woken by each death. */
+static void test_detached_owner_returns(void **state)
+{
+	(void)state;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	for (int round = 0; round < 2; round++) {
+		struct detached_owner d;
+		memset(&d, 0, sizeof d);
+		init_robust(&d.m, PTHREAD_MUTEX_NORMAL, false);
+		pthread_t t;
+		assert_int_equal(pthread_create(&t, &a, lock_flag_and_return,
+						&d),
+				 0);
+		while (!atomic_load(&d.locked))
+			usleep(100);
+		assert_int_equal(pthread_mutex_lock(&d.m), EOWNERDEAD);
+		assert_int_equal(pthread_mutex_consistent(&d.m), 0);
+		assert_int_equal(pthread_mutex_unlock(&d.m), 0);
 	}
 }
 
@@ -986,6 +1023,7 @@ int main(void)
 		cmocka_unit_test(test_robust_list),
 		cmocka_unit_test(test_owner_returns),
 		cmocka_unit_test(test_owner_exits),
+		cmocka_unit_test(test_detached_owner_returns),
 		cmocka_unit_test(test_recursive_owner_death_resets_count),
 		cmocka_unit_test(test_waiters_woken_by_death),
 		cmocka_unit_test(test_not_recoverable),
