@@ -2,8 +2,8 @@
  * bench/cond.c -- condition variable ping-pong: two threads share a mutex
  * and one condition variable and hand a turn back and forth.  Every
  * hand-over is a signal to a thread that is (or is about to be) asleep, so
- * this measures the wait/signal/re-lock path, to be read against
- * floor.futex_pingpong.
+ * this measures the wait/signal/re-lock path, to be read against the
+ * floor.*_pingpong rows (placements in pingpong.h).
  */
 #include "bench.h"
 #include "pingpong.h"
@@ -52,6 +52,8 @@ static bool pong(void *object)
 	more = t->turn != TURN_DONE;
 	if (more)
 		hand_over(t, TURN_MAIN);
+	else
+		t->turn = TURN_MAIN;	/* initial state, for the next placement */
 	check(pthread_mutex_unlock(&t->mutex), "pthread_mutex_unlock");
 	return more;
 }

@@ -7,9 +7,12 @@
  *                             uncontended lock+unlock can cost.
  *   floor.futex_wake_nowaiter one FUTEX_WAKE nobody waits on: what an unlock
  *                             pays if it cannot tell that nobody sleeps.
- *   floor.futex_pingpong      two threads hand a turn over with FUTEX_WAIT /
- *                             FUTEX_WAKE: the least a blocking hand-over costs.
- *   floor.spin_pingpong       the same, spinning: the cache-line round trip.
+ *   floor.futex_pingpong.*    two threads hand a turn over with FUTEX_WAIT /
+ *                             FUTEX_WAKE: the least a blocking hand-over costs,
+ *                             on one CPU and across two (see pingpong.h).
+ *   floor.spin_pingpong.cross_cpu  the same, spinning on two CPUs: the
+ *                             cache-line round trip, the least any hand-over
+ *                             between two running threads costs.
  *   floor.clone_wait          clone a thread that returns at once and wait for
  *                             its exit on the CLONE_CHILD_CLEARTID word: the
  *                             least pthread_create+pthread_join can cost (the
@@ -84,8 +87,12 @@ static bool futex_pong(void *object)
 
 	while ((t = atomic_load_explicit(turn, memory_order_acquire)) == TURN_MAIN)
 		futex_wait(turn, TURN_MAIN);
-	if (t == TURN_DONE)
+	if (t == TURN_DONE) {
+		/* The measuring thread is in pthread_join, not waiting: reset the
+		 * turn without a wake-up; the join orders it before the next run. */
+		atomic_store_explicit(turn, TURN_MAIN, memory_order_relaxed);
 		return false;
+	}
 	futex_hand_over(turn, TURN_MAIN);
 	return true;
 }
@@ -111,10 +118,8 @@ static bool spin_pong(void *object)
 
 	while ((t = atomic_load_explicit(turn, memory_order_acquire)) == TURN_MAIN)
 		__builtin_ia32_pause();
-	if (t == TURN_DONE)
-		return false;
 	atomic_store_explicit(turn, TURN_MAIN, memory_order_release);
-	return true;
+	return t != TURN_DONE;
 }
 
 static void spin_finish(void *object)

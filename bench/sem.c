@@ -1,8 +1,8 @@
 /*
  * bench/sem.c -- semaphore ping-pong: each thread posts the other's
- * semaphore and waits on its own.  Every wait finds its count at zero and
- * sleeps, so this is the post-wakes-a-sleeper path, to be read against
- * floor.futex_pingpong.
+ * semaphore and waits on its own.  Every wait finds its count at zero, so
+ * this is the post-wakes-a-waiter path (a waiter may spin before it sleeps),
+ * to be read against the floor.*_pingpong rows (placements in pingpong.h).
  */
 #include "bench.h"
 #include "pingpong.h"
@@ -43,8 +43,10 @@ static bool pong(void *object)
 	struct pair *p = object;
 
 	take(&p->to_partner);
-	if (p->done)
+	if (p->done) {
+		p->done = false;	/* initial state, for the next placement */
 		return false;
+	}
 	give(&p->to_main);
 	return true;
 }
