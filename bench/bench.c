@@ -68,6 +68,16 @@ double bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double bench_clock(enum bench_clock clock)
+{
+	struct timespec ts;
+
+	if (clock == BENCH_WALL)
+		return bench_now();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 void bench_metric(const char *name, double value, const char *unit, bool higher_is_better)
 {
 	printf("%s\t%.6g\t%s\t%d\n", name, value, unit, higher_is_better ? 1 : 0);

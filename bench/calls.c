@@ -24,7 +24,7 @@ static void time_once(void)
 
 	if (!bench_wanted("calls.once"))
 		return;
-	BENCH_PER_OP(ns, failures += call(&once, init_once) != 0);
+	BENCH_PER_OP(ns, BENCH_ON_CPU, failures += call(&once, init_once) != 0);
 	if (failures || once_runs != 1)
 		bench_fail("calls.once: %d failures, init ran %d times", failures, once_runs);
 	bench_metric("calls.once", ns, "ns", false);
@@ -41,7 +41,7 @@ static void time_getspecific(void)
 		return;
 	if (pthread_key_create(&key, NULL) != 0 || pthread_setspecific(key, &value) != 0)
 		bench_fail("calls.getspecific: cannot create and set a key");
-	BENCH_PER_OP(ns, wrong += call(key) != &value);
+	BENCH_PER_OP(ns, BENCH_ON_CPU, wrong += call(key) != &value);
 	if (wrong)
 		bench_fail("calls.getspecific: %d calls returned the wrong value", wrong);
 	pthread_key_delete(key);
@@ -57,7 +57,7 @@ static void time_self(void)
 
 	if (!bench_wanted("calls.self"))
 		return;
-	BENCH_PER_OP(ns, wrong += !pthread_equal(call(), first));
+	BENCH_PER_OP(ns, BENCH_ON_CPU, wrong += !pthread_equal(call(), first));
 	if (wrong)
 		bench_fail("calls.self: %d calls returned another thread", wrong);
 	bench_metric("calls.self", ns, "ns", false);

@@ -25,8 +25,11 @@
 
 enum { MAX_THREADS = 16, LONG_WORDS = 32 };
 
+/* Starts a cache line of its own, in every build: whether the counter shares
+ * a line with the lock word would otherwise depend on how each libc's link
+ * happened to lay out .bss, and it changes short-section results twofold. */
 struct shared {
-	uint64_t count;
+	_Alignas(64) uint64_t count;
 	uint64_t words[LONG_WORDS];
 };
 

@@ -11,7 +11,7 @@
 
 typedef struct bench_lock {
 	const char *prefix;		/* metric names start with this */
-	void *object;
+	void *object;			/* alone on its cache line, in every build */
 	void (*lock)(void *object);
 	void (*unlock)(void *object);
 } bench_lock_t;

@@ -96,7 +96,7 @@ static void create_join(void)
 
 	if (!bench_wanted("thread.create_join"))
 		return;
-	BENCH_PER_OP(ns, token++;
+	BENCH_PER_OP(ns, BENCH_WALL, token++;
 		     wrong += bench_join(bench_spawn(return_arg, (void *)token)) != (void *)token);
 	if (wrong)
 		bench_fail("thread.create_join: %llu joins returned the wrong value",
