@@ -31,7 +31,6 @@ static void adopted_exit(void *p)
 	shim_thread_unlist(td);
 	self_td = NULL;
 	shim_tsd_run_destructors(td);
-	free(td->td_tsd_more);
 	munmap(td, sizeof *td);
 }
 

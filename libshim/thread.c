@@ -1,0 +1,351 @@
+/*
+ * libshim/thread.c -- thread life cycle: create, start, exit, join, detach.
+ *
+ * A new thread is an LWP started by lwp_create from a hand-built machine
+ * context (arch_mcontext_init): the trampoline installs the TCB built by
+ * compat/glibc/tcb.c as thread pointer and calls thread_start below.
+ *
+ * Join protocol (td_state, atomic):
+ *   JOINABLE --join--> JOINING --exit--> REAPING   (joiner woken, reaps)
+ *   JOINABLE --exit--> EXITED  --join--> REAPING   (joiner reaps at once)
+ *   JOINABLE --detach--> DETACHED --exit--> (thread gives its memory back)
+ *   EXITED --detach--> (detacher gives the memory back)
+ * Exactly one party moves the state into REAPING or gives memory back, so
+ * a thread is reaped once.  The joiner parks on the descriptor through the
+ * park layer; after it is woken it still waits for the kernel to clear
+ * the tid word (lwp_wait_gone) because the exiting LWP runs a few more
+ * instructions on its stack after saying it exited.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/syscall.h"
+#include "libshim/attr.h"
+#include "libshim/lock.h"
+#include "libshim/park.h"
+#include "libshim/shim.h"
+#include "libshim/stack.h"
+#include "libshim/thread.h"
+
+/* Threads that count for "the process ends when the last one exits":
+ * the main thread and libshim's own. */
+static _Atomic long live_threads = 1;
+
+static shim_lock_t list_lock = SHIM_LOCK_INIT;
+static struct shim_thread *list_head;
+
+void shim_thread_list(struct shim_thread *td)
+{
+	shim_lock(&list_lock);
+	td->td_next = list_head;
+	td->td_prev = NULL;
+	if (list_head)
+		list_head->td_prev = td;
+	list_head = td;
+	shim_unlock(&list_lock);
+}
+
+void shim_thread_unlist(struct shim_thread *td)
+{
+	shim_lock(&list_lock);
+	if (td->td_prev)
+		td->td_prev->td_next = td->td_next;
+	else if (list_head == td)
+		list_head = td->td_next;
+	if (td->td_next)
+		td->td_next->td_prev = td->td_prev;
+	td->td_next = td->td_prev = NULL;
+	shim_unlock(&list_lock);
+}
+
+struct shim_thread *shim_thread_from(pthread_t t)
+{
+	struct shim_thread *td = (struct shim_thread *)t;
+	if (td == NULL || td->td_self != td)
+		return NULL;
+	return td;
+}
+
+static _Noreturn void thread_start(void *arg)
+{
+	struct shim_thread *td = arg;
+	tcb_thread_start(td->td_tp);
+	shim_set_self(td);
+	attr_apply_to_self(td);
+	/* Signals were blocked since before clone: now the thread can take
+	 * them, with the mask it inherited or its attribute names. */
+	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&td->td_sigmask, 0,
+		      _NSIG / 8);
+	shim_thread_exit(td->td_start(td->td_arg));
+}
+
+SHIM_EXPORT int pthread_create(pthread_t *restrict res,
+			       const pthread_attr_t *restrict attr,
+			       void *(*start)(void *), void *restrict arg)
+{
+	int e = shim_init();
+	if (e)
+		return e;
+	struct shim_thread *self = shim_self();
+	if (self == NULL)
+		return EAGAIN;
+
+	pthread_attr_t a;
+	attr_resolve(&a, attr);
+	struct attr_view v = attr_view(&a);
+
+	void *stack_top;
+	struct shim_thread *td = stack_get(v.stack_size, v.guard_size,
+					   v.user_stack, v.user_size, &stack_top);
+	if (td == NULL) {
+		attr_release(&a);
+		return EAGAIN;
+	}
+	td->td_self = td;
+	td->td_tidp = shim_tcb_tid_word(td->td_tp);
+	td->td_start = start;
+	td->td_arg = arg;
+	td->td_state = v.detached ? TD_DETACHED : TD_JOINABLE;
+	td->td_attr = a; /* owns a's extension from now on */
+	tcb_set_stackblock(td->td_tp, td->td_stack,
+			   (char *)stack_top - (char *)td->td_stack,
+			   td->td_guard_size);
+	if (v.sigmask != NULL)
+		td->td_sigmask = *v.sigmask;
+	else
+		shim_syscall4(SYS_rt_sigprocmask, SIG_BLOCK, 0,
+			      (long)&td->td_sigmask, _NSIG / 8);
+
+	__atomic_add_fetch(&live_threads, 1, __ATOMIC_RELAXED);
+	tcb_count_thread(1);
+	shim_thread_list(td);
+
+	ucontext_t uc;
+	arch_mcontext_init(&uc.uc_mcontext, thread_start, td, stack_top,
+			   td->td_tp);
+	e = lwp_create(&uc, 0, td->td_tidp);
+	if (e != 0) {
+		shim_thread_unlist(td);
+		tcb_count_thread(-1);
+		__atomic_sub_fetch(&live_threads, 1, __ATOMIC_RELAXED);
+		attr_release(&td->td_attr);
+		stack_discard(td);
+		return EAGAIN;
+	}
+	__atomic_add_fetch(&shim_stats.threads_created, 1, __ATOMIC_RELAXED);
+	*res = (pthread_t)td;
+	return 0;
+}
+
+/* The last thread out ends the process, as with glibc: exit(0). */
+static void leave_process_if_last(void)
+{
+	if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL) == 0)
+		exit(0);
+}
+
+void shim_thread_exit(void *result)
+{
+	struct shim_thread *td = shim_self();
+	__atomic_or_fetch(&td->td_cancel, TD_CANCEL_DISABLED, __ATOMIC_RELAXED);
+	shim_tsd_run_destructors(td);
+	tcb_thread_exit();
+	td->td_result = result;
+
+	if (td->td_adopted && *td->td_tidp != shim_pid()) {
+		/* A thread glibc made: let glibc end it and do its bookkeeping. */
+		tcb_glibc_thread_exit(result);
+	}
+	shim_thread_unlist(td);
+	tcb_count_thread(-1);
+	leave_process_if_last();
+
+	/* Block every signal: from here on the thread must not run a handler
+	 * on a stack another thread may be about to reuse. */
+	sigset_t all;
+	memset(&all, 0xff, sizeof all);
+	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, _NSIG / 8);
+
+	int s = __atomic_load_n(&td->td_state, __ATOMIC_RELAXED);
+	for (;;) {
+		int next = s == TD_JOINING ? TD_REAPING : TD_EXITED;
+		if (s == TD_DETACHED) {
+			/* Nobody will look at the descriptor again: the
+			 * cache reuses it once the kernel clears the tid. */
+			if (!td->td_adopted)
+				stack_put(td);
+			break;
+		}
+		if (__atomic_compare_exchange_n(&td->td_state, &s, next, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED)) {
+			if (s == TD_JOINING)
+				park_unpark_all(td, PARK_TOKEN_NORMAL);
+			break;
+		}
+	}
+	lwp_exit();
+}
+
+static void reap(struct shim_thread *td, void **result)
+{
+	lwp_wait_gone(td->td_tidp);
+	if (result)
+		*result = td->td_result;
+	attr_release(&td->td_attr);
+	if (!td->td_adopted)
+		stack_put(td);
+}
+
+struct join_wait {
+	struct shim_thread *td;
+};
+
+static bool still_joining(void *ctx)
+{
+	struct join_wait *w = ctx;
+	return __atomic_load_n(&w->td->td_state, __ATOMIC_ACQUIRE) == TD_JOINING;
+}
+
+/* Shared by every join: abstime NULL waits forever; try: do not wait. */
+static int join(pthread_t t, void **result, const struct timespec *abstime,
+		clockid_t clock, bool try)
+{
+	struct shim_thread *td = shim_thread_from(t);
+	if (td == NULL)
+		return ESRCH;
+	struct shim_thread *self = shim_self();
+	if (td == self)
+		return EDEADLK;
+
+	int s = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
+	for (;;) {
+		if (s == TD_DETACHED || s == TD_JOINING || s == TD_REAPING)
+			return EINVAL;
+		if (s == TD_EXITED) {
+			if (__atomic_compare_exchange_n(&td->td_state, &s,
+							TD_REAPING, false,
+							__ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE)) {
+				reap(td, result);
+				return 0;
+			}
+			continue;
+		}
+		if (try)
+			return EBUSY;
+		if (abstime && !shim_timespec_valid(abstime))
+			return EINVAL;
+		/* Two threads joining each other: glibc says EDEADLK. */
+		if (self && __atomic_load_n(&self->td_state, __ATOMIC_ACQUIRE) ==
+				    TD_JOINING &&
+		    self->td_joiner == td)
+			return EDEADLK;
+		if (__atomic_compare_exchange_n(&td->td_state, &s, TD_JOINING,
+						false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			break;
+	}
+	td->td_joiner = self;
+
+	struct join_wait w = {td};
+	for (;;) {
+		int e = park_wait(td, still_joining, NULL, NULL, &w, abstime,
+				  clock, PARK_CANCELLABLE, NULL);
+		if (__atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE) == TD_REAPING)
+			break;
+		if (e == ETIMEDOUT || e == ECANCELED) {
+			/* Give the join back, unless the thread exited in
+			 * the meantime: then it is ours to reap. */
+			int j = TD_JOINING;
+			td->td_joiner = NULL;
+			if (__atomic_compare_exchange_n(&td->td_state, &j,
+							TD_JOINABLE, false,
+							__ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE)) {
+				if (e == ECANCELED)
+					shim_testcancel();
+				return e;
+			}
+			break;
+		}
+	}
+	reap(td, result);
+	return 0;
+}
+
+SHIM_EXPORT int pthread_join(pthread_t t, void **result)
+{
+	return join(t, result, NULL, CLOCK_REALTIME, false);
+}
+
+SHIM_EXPORT int pthread_tryjoin_np(pthread_t t, void **result)
+{
+	return join(t, result, NULL, CLOCK_REALTIME, true);
+}
+
+SHIM_EXPORT int pthread_timedjoin_np(pthread_t t, void **result,
+				     const struct timespec *abstime)
+{
+	return join(t, result, abstime, CLOCK_REALTIME, false);
+}
+
+SHIM_EXPORT int pthread_clockjoin_np(pthread_t t, void **result,
+				     clockid_t clock,
+				     const struct timespec *abstime)
+{
+	if (!shim_clock_valid(clock))
+		return EINVAL;
+	return join(t, result, abstime, clock, false);
+}
+
+SHIM_EXPORT int pthread_detach(pthread_t t)
+{
+	struct shim_thread *td = shim_thread_from(t);
+	if (td == NULL)
+		return ESRCH;
+	int s = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
+	for (;;) {
+		if (s == TD_DETACHED || s == TD_JOINING || s == TD_REAPING)
+			return EINVAL;
+		int next = s == TD_EXITED ? TD_REAPING : TD_DETACHED;
+		if (__atomic_compare_exchange_n(&td->td_state, &s, next, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			break;
+	}
+	if (s == TD_EXITED) {
+		/* Already finished: its memory is ours to give back.  The
+		 * cache waits for the kernel to clear the tid word. */
+		attr_release(&td->td_attr);
+		if (!td->td_adopted)
+			stack_put(td);
+	}
+	return 0;
+}
+
+SHIM_EXPORT pthread_t pthread_self(void)
+{
+	return (pthread_t)shim_self();
+}
+
+SHIM_EXPORT int pthread_equal(pthread_t a, pthread_t b)
+{
+	return a == b;
+}
+
+void shim_threads_after_fork(struct shim_thread *survivor)
+{
+	/* Only the forking thread exists in the child. */
+	shim_lock_init(&list_lock);
+	list_head = survivor;
+	survivor->td_next = survivor->td_prev = NULL;
+	__atomic_store_n(&live_threads, 1, __ATOMIC_RELAXED);
+}

@@ -26,6 +26,7 @@ enum {
 	TD_DETACHED, /* running; nobody will join */
 	TD_JOINING,  /* running; one joiner is parked on the descriptor */
 	TD_EXITED,   /* start routine finished; result is valid */
+	TD_REAPING,  /* one joiner or detacher owns the remains */
 };
 
 /* td_cancel bits (atomic). */
@@ -45,6 +46,7 @@ struct shim_thread {
 	pid_t *td_tidp;              /* kernel tid word in the TCB */
 	lwp_parker_t td_parker;      /* park token (compat/lwp.h) */
 	_Atomic int td_state;        /* TD_* */
+	struct shim_thread *td_joiner; /* while TD_JOINING: who waits */
 	_Atomic unsigned td_cancel;  /* TD_CANCEL_* */
 	bool td_adopted;             /* not created by libshim */
 
@@ -107,5 +109,10 @@ SHIM_HIDDEN struct shim_thread *shim_thread_from(pthread_t t);
  * the caller must hold (a condvar waiter re-locks its mutex first).
  */
 SHIM_HIDDEN void shim_testcancel(void);
+
+/* thread.c: end the calling thread (pthread_exit's work). */
+SHIM_HIDDEN _Noreturn void shim_thread_exit(void *result);
+/* thread.c: in a fork child, only the forking thread is left. */
+SHIM_HIDDEN void shim_threads_after_fork(struct shim_thread *survivor);
 
 #endif

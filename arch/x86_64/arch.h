@@ -25,6 +25,19 @@ SHIM_HIDDEN void arch_mcontext_init(mcontext_t *mc, void (*entry)(void *),
 /* The trampoline itself (trampoline.S); never called from C. */
 SHIM_HIDDEN void arch_lwp_trampoline(void);
 
+/* Signal-return trampoline for raw rt_sigaction (sigreturn.S). */
+SHIM_HIDDEN void arch_sigreturn(void);
+
+/* The stack pointer a jmp_buf saved (glibc mangles it with the pointer
+ * guard at %fs:0x30: xor, then rotate left by 17). */
+static inline uintptr_t arch_jmpbuf_sp(const long *jb)
+{
+	uintptr_t v = (uintptr_t)jb[6], guard;
+	__asm__("mov %%fs:0x30, %0" : "=r"(guard));
+	v = (v >> 17) | (v << 47);
+	return v ^ guard;
+}
+
 /* The thread pointer of the calling thread. */
 static inline void *arch_thread_pointer(void)
 {

@@ -1,0 +1,312 @@
+/*
+ * compat/glibc/tcb.c -- glibc 2.34+ TCBs for LWPs glibc did not create.
+ *
+ * The TCB is glibc's own: _dl_allocate_tls() (ld.so, GLIBC_PRIVATE) lays
+ * out the static TLS of every start-up module, copies each TLS image and
+ * builds the dtv, exactly as for glibc's threads.  What glibc's
+ * pthread_create then writes into struct pthread, we write here, at the
+ * offsets below.  Offsets glibc publishes for libthread_db (_thread_db_*
+ * descriptors {bits, count, offset}) are checked against those, and all of
+ * them against a TCB glibc built itself (a helper thread made once by
+ * glibc's pthread_create, which also puts glibc in multi-threaded mode the
+ * way glibc itself does it).  Any mismatch: refuse to run.
+ */
+#include <dlfcn.h>
+#include <gnu/libc-version.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/syscall.h"
+#include "compat/glibc/tcb.h"
+#include "libshim/shim.h"
+
+/* struct pthread offsets on glibc 2.34..2.40 x86_64 (glibc-tcb.md). */
+enum {
+	OFF_TCB = 0x0,            /* header.tcb: the TCB's own address */
+	OFF_DTV = 0x8,
+	OFF_SELF = 0x10,          /* header.self */
+	OFF_MULTIPLE_THREADS = 0x18,
+	OFF_STACK_GUARD = 0x28,   /* read by -fstack-protector code */
+	OFF_POINTER_GUARD = 0x30, /* PTR_MANGLE: setjmp, atexit, iconv */
+	OFF_FEATURE_1 = 0x48,     /* CET state */
+	OFF_LIST = 704,           /* list_t {next, prev} */
+	OFF_TID = 720,
+	OFF_ROBUST_PREV = 728,
+	OFF_ROBUST_HEAD = 736,    /* struct robust_list_head (24 bytes) */
+	OFF_CANCELHANDLING = 776,
+	OFF_SPECIFIC_1STBLOCK = 784,
+	OFF_SPECIFIC = 1296,
+	OFF_STACKBLOCK = 1680,
+	OFF_STACKBLOCK_SIZE = 1688,
+	OFF_GUARDSIZE = 1696,
+	OFF_RES = 1720,           /* struct __res_state, pointed to by __resp */
+	SIZEOF_PTHREAD = 2368,
+};
+
+#define AT(tp, off, type) (*(type *)((char *)(tp) + (off)))
+
+/* glibc internals, bound at load time (-z now); weak so a missing one is
+ * NULL and reported by tcb_host_init instead of by the loader. */
+extern void *_dl_allocate_tls(void *) __attribute__((weak));
+extern void *_dl_allocate_tls_init(void *, bool) __attribute__((weak));
+extern void _dl_deallocate_tls(void *, bool) __attribute__((weak));
+extern void _dl_get_tls_static_info(size_t *, size_t *) __attribute__((weak));
+extern void __ctype_init(void) __attribute__((weak));
+extern void __call_tls_dtors(void) __attribute__((weak));
+extern unsigned int __nptl_nthreads __attribute__((weak));
+extern const unsigned int _thread_db_sizeof_pthread[3] __attribute__((weak));
+extern const unsigned int _thread_db_pthread_tid[3] __attribute__((weak));
+extern const unsigned int _thread_db_pthread_list[3] __attribute__((weak));
+extern const unsigned int _thread_db_pthread_cancelhandling[3] __attribute__((weak));
+extern const unsigned int _thread_db_pthread_specific[3] __attribute__((weak));
+extern const unsigned int _thread_db_pthread_dtvp[3] __attribute__((weak));
+
+static size_t static_size, static_align;
+static long resp_offset;    /* &__resp - tp: __resp is libc's TLS var */
+static long libc_tls_offset; /* libc's static TLS block - tp */
+static size_t libc_tls_size;
+static bool rseq_on;        /* glibc registered rseq in its own threads */
+static void (*glibc_pthread_exit)(void *);
+
+static _Noreturn void refuse(const char *what)
+{
+	fprintf(stderr, "libshim: unsupported host C library (glibc %s): %s; "
+		"refusing to run rather than corrupt memory\n",
+		gnu_get_libc_version(), what);
+	_exit(127);
+}
+
+static void check_descriptor(const unsigned int *d, unsigned bits,
+			     unsigned off, const char *name)
+{
+	if (d == NULL)
+		refuse(name);
+	if (d[0] != bits || d[2] != off) {
+		char msg[160];
+		snprintf(msg, sizeof msg, "%s is {%u,%u,%u}, expected offset %u",
+			 name, d[0], d[1], d[2], off);
+		refuse(msg);
+	}
+}
+
+static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	if (strstr(info->dlpi_name, "/libc.so.6") == NULL ||
+	    info->dlpi_tls_data == NULL)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_TLS)
+			libc_tls_size = info->dlpi_phdr[i].p_memsz;
+	libc_tls_offset = (char *)info->dlpi_tls_data -
+			  (char *)arch_thread_pointer();
+	return 1;
+}
+
+/* What the helper thread saw of its own, glibc-built, TCB. */
+static struct {
+	bool self_ok, tid_ok, robust_ok, specific_ok, rseq_ok;
+} seen;
+
+static void *inspect_glibc_tcb(void *arg)
+{
+	(void)arg;
+	char *tp = arch_thread_pointer();
+	seen.self_ok = AT(tp, OFF_TCB, char *) == tp &&
+		       AT(tp, OFF_SELF, char *) == tp;
+	seen.tid_ok = AT(tp, OFF_TID, pid_t) == (pid_t)shim_syscall0(SYS_gettid);
+	seen.robust_ok = AT(tp, OFF_ROBUST_HEAD, char *) == tp + OFF_ROBUST_HEAD &&
+			 AT(tp, OFF_ROBUST_PREV, char *) == tp + OFF_ROBUST_HEAD;
+	seen.specific_ok = AT(tp, OFF_SPECIFIC, char *) == tp + OFF_SPECIFIC_1STBLOCK;
+	seen.rseq_ok = !rseq_on ||
+		       AT(tp, __rseq_offset + 4, int) >= 0; /* cpu_id */
+	return NULL;
+}
+
+void tcb_host_init(void)
+{
+	if (!_dl_allocate_tls || !_dl_allocate_tls_init || !_dl_deallocate_tls ||
+	    !_dl_get_tls_static_info || !__ctype_init || !__call_tls_dtors ||
+	    !&__nptl_nthreads)
+		refuse("a GLIBC_PRIVATE function libshim needs is missing");
+	if (_thread_db_sizeof_pthread == NULL ||
+	    _thread_db_sizeof_pthread[0] != SIZEOF_PTHREAD)
+		refuse("sizeof(struct pthread) differs");
+	check_descriptor(_thread_db_pthread_tid, 32, OFF_TID, "pthread.tid");
+	check_descriptor(_thread_db_pthread_list, 128, OFF_LIST, "pthread.list");
+	check_descriptor(_thread_db_pthread_cancelhandling, 32,
+			 OFF_CANCELHANDLING, "pthread.cancelhandling");
+	check_descriptor(_thread_db_pthread_specific, 2048, OFF_SPECIFIC,
+			 "pthread.specific");
+	check_descriptor(_thread_db_pthread_dtvp, 64, OFF_DTV, "pthread.dtvp");
+	if ((long)__rseq_offset != 0 && (long)__rseq_offset < OFF_RES)
+		refuse("rseq area overlaps the fields libshim writes");
+
+	_dl_get_tls_static_info(&static_size, &static_align);
+	if (static_align < 64)
+		static_align = 64;
+
+	char *tp = arch_thread_pointer();
+	void **resp = dlsym(RTLD_DEFAULT, "__resp");
+	if (resp == NULL)
+		refuse("__resp not found");
+	resp_offset = (char *)resp - tp;
+	dl_iterate_phdr(find_libc_tls, NULL);
+	rseq_on = __rseq_size > 0 && AT(tp, __rseq_offset + 4, int) >= 0;
+
+	/* One real glibc thread: glibc switches itself to multi-threaded mode
+	 * (both copies of __libc_single_threaded, FILE locks, malloc arena
+	 * locks, the set*id signal handler) exactly as it does for its own
+	 * threads, and gives us a TCB to check our offsets against. */
+	typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
+				 void *(*)(void *), void *);
+	typedef int (*join_fn)(pthread_t, void **);
+	create_fn create = (create_fn)dlvsym(RTLD_NEXT, "pthread_create",
+					     "GLIBC_2.2.5");
+	join_fn join = (join_fn)dlvsym(RTLD_NEXT, "pthread_join", "GLIBC_2.2.5");
+	glibc_pthread_exit = (void (*)(void *))dlvsym(RTLD_NEXT, "pthread_exit",
+						      "GLIBC_2.2.5");
+	pthread_t t;
+	if (!glibc_pthread_exit || !create || !join || create(&t, NULL, inspect_glibc_tcb, NULL) != 0 ||
+	    join(t, NULL) != 0)
+		refuse("could not start glibc's own helper thread");
+	if (!seen.self_ok || !seen.tid_ok || !seen.robust_ok ||
+	    !seen.specific_ok || !seen.rseq_ok)
+		refuse("a glibc-built TCB does not have the expected layout");
+	if (AT(tp, OFF_MULTIPLE_THREADS, int) != 1)
+		refuse("glibc did not switch to multi-threaded mode");
+}
+
+size_t tcb_area_size(void)
+{
+	return static_size + static_align;
+}
+
+void *tcb_create(void *area_top)
+{
+	char *creator = arch_thread_pointer();
+	char *tp = (char *)(((uintptr_t)area_top - SIZEOF_PTHREAD) &
+			    ~(uintptr_t)(static_align - 1));
+	if (_dl_allocate_tls(tp) == NULL) /* dtv from malloc; TLS images */
+		return NULL;
+	AT(tp, OFF_TCB, char *) = tp;
+	AT(tp, OFF_SELF, char *) = tp;
+	/* Without it glibc's fastbins drop their lock prefix. */
+	AT(tp, OFF_MULTIPLE_THREADS, int) = 1;
+	AT(tp, OFF_STACK_GUARD, uintptr_t) = AT(creator, OFF_STACK_GUARD, uintptr_t);
+	AT(tp, OFF_POINTER_GUARD, uintptr_t) = AT(creator, OFF_POINTER_GUARD, uintptr_t);
+	AT(tp, OFF_FEATURE_1, unsigned) = AT(creator, OFF_FEATURE_1, unsigned);
+	/* fork() in glibc unlinks the child's own list entry: self-linked. */
+	AT(tp, OFF_LIST, char *) = tp + OFF_LIST;
+	AT(tp, OFF_LIST + 8, char *) = tp + OFF_LIST;
+	/* Empty robust list; futex_offset as glibc computes it. */
+	AT(tp, OFF_ROBUST_PREV, char *) = tp + OFF_ROBUST_HEAD;
+	AT(tp, OFF_ROBUST_HEAD, char *) = tp + OFF_ROBUST_HEAD;
+	AT(tp, OFF_ROBUST_HEAD + 8, long) = AT(creator, OFF_ROBUST_HEAD + 8, long);
+	AT(tp, OFF_SPECIFIC, char *) = tp + OFF_SPECIFIC_1STBLOCK;
+	return tp;
+}
+
+void tcb_recycle(void *tp)
+{
+	/* Keep libc's own TLS block (tcache, arena): re-initialising it would
+	 * leak the dead thread's malloc cache (glibc-tcb.md: ~11.6 KiB per
+	 * thread without this). */
+	char saved[libc_tls_size <= 4096 ? libc_tls_size + 1 : 1];
+	bool keep = libc_tls_size && libc_tls_size <= 4096;
+	if (keep)
+		memcpy(saved, (char *)tp + libc_tls_offset, libc_tls_size);
+
+	/* Dynamic TLS blocks of the dead thread (dlopen'd modules) are
+	 * malloc'd; free them and reset the dtv as glibc does on reuse. */
+	struct dtv_slot { void *val; void *to_free; };
+	struct dtv_slot *dtv = AT(tp, OFF_DTV, struct dtv_slot *);
+	size_t n = ((size_t *)dtv)[-2]; /* dtv[-1].counter */
+	for (size_t i = 1; i <= n; i++)
+		free(dtv[i].to_free);
+	memset(dtv, 0, (n + 1) * sizeof *dtv);
+	_dl_allocate_tls_init(tp, true);
+
+	if (keep)
+		memcpy((char *)tp + libc_tls_offset, saved, libc_tls_size);
+	AT(tp, OFF_CANCELHANDLING, int) = 0;
+	memset((char *)tp + OFF_SPECIFIC_1STBLOCK, 0,
+	       OFF_SPECIFIC - OFF_SPECIFIC_1STBLOCK);
+}
+
+void tcb_destroy(void *tp)
+{
+	_dl_deallocate_tls(tp, false); /* dtv and dynamic blocks, not tp */
+}
+
+void tcb_thread_start(void *tp)
+{
+	/* The kernel walks this list at exit to release robust mutexes. */
+	shim_syscall2(SYS_set_robust_list, (long)((char *)tp + OFF_ROBUST_HEAD),
+		      24);
+	if (rseq_on) {
+		/* Without it sched_getcpu() would read a stale cpu id; if the
+		 * kernel refuses, -1 makes glibc ask the kernel instead. */
+		struct rseq *rs = (struct rseq *)((char *)tp + __rseq_offset);
+		unsigned len = __rseq_size < 32 ? 32 : __rseq_size;
+		if (shim_syscall4(SYS_rseq, (long)rs, len, 0, RSEQ_SIG) != 0)
+			rs->cpu_id = RSEQ_CPU_ID_REGISTRATION_FAILED;
+	} else if (__rseq_size > 0) {
+		AT(tp, __rseq_offset + 4, int) = RSEQ_CPU_ID_REGISTRATION_FAILED;
+	}
+	/* Each thread has its own resolver state, as in glibc. */
+	AT(tp, resp_offset, void *) = (char *)tp + OFF_RES;
+	/* isalpha() and friends read per-thread table pointers. */
+	__ctype_init();
+}
+
+void tcb_thread_exit(void)
+{
+	__call_tls_dtors(); /* C++ thread_local destructors */
+}
+
+void tcb_count_thread(int delta)
+{
+	/* glibc's own count: its pthread_exit from the main thread calls
+	 * exit(0) once it reaches zero. */
+	__atomic_add_fetch(&__nptl_nthreads, delta, __ATOMIC_RELAXED);
+}
+
+pid_t *shim_tcb_tid_word(void *tp)
+{
+	return &AT(tp, OFF_TID, pid_t);
+}
+
+void tcb_set_stackblock(void *tp, void *base, size_t size, size_t guard)
+{
+	AT(tp, OFF_STACKBLOCK, void *) = base;
+	AT(tp, OFF_STACKBLOCK_SIZE, size_t) = size;
+	AT(tp, OFF_GUARDSIZE, size_t) = guard;
+}
+
+void tcb_get_stackblock(void *tp, void **base, size_t *size, size_t *guard)
+{
+	size_t g = AT(tp, OFF_GUARDSIZE, size_t);
+	*base = (char *)AT(tp, OFF_STACKBLOCK, void *) + g;
+	*size = AT(tp, OFF_STACKBLOCK_SIZE, size_t) - g;
+	*guard = g;
+}
+
+void tcb_glibc_thread_exit(void *result)
+{
+	/* Resolved by tcb_host_init, never here: dlsym takes the loader
+	 * lock, which a thread inside dlopen may hold. */
+	shim_init();
+	glibc_pthread_exit(result);
+	__builtin_unreachable();
+}

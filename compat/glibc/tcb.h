@@ -46,9 +46,22 @@ SHIM_HIDDEN void tcb_destroy(void *tp);
  * registrations (robust list, rseq) and libc per-thread state. */
 SHIM_HIDDEN void tcb_thread_start(void *tp);
 
-/* In an exiting thread: C++ thread_local destructors and glibc's count of
- * threads. */
+/* In an exiting thread: C++ thread_local destructors. */
 SHIM_HIDDEN void tcb_thread_exit(void);
+
+/* End a thread that glibc created, through glibc's own pthread_exit, so
+ * glibc's bookkeeping for it stays right. */
+SHIM_HIDDEN _Noreturn void tcb_glibc_thread_exit(void *result);
+
+/* Keep glibc's own count of threads (+1 on create, -1 on exit). */
+SHIM_HIDDEN void tcb_count_thread(int delta);
+
+/* Record the thread's stack in the TCB where glibc code looks for it. */
+SHIM_HIDDEN void tcb_set_stackblock(void *tp, void *base, size_t size,
+				    size_t guard);
+/* ...and read it back (threads glibc created: its guard lies inside). */
+SHIM_HIDDEN void tcb_get_stackblock(void *tp, void **base, size_t *size,
+				    size_t *guard);
 
 /* The word the kernel fills with the tid (CLONE_PARENT_SETTID) and clears
  * at exit; glibc reads the same word as the thread's tid. */

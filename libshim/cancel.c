@@ -1,0 +1,305 @@
+/*
+ * libshim/cancel.c -- cancellation, cleanup handlers and unwinding on
+ * pthread_exit, with glibc's ABI and behaviour.
+ *
+ * glibc's pthread_cleanup_push macros compile to __pthread_register_cancel
+ * (a buffer with a sigsetjmp in the caller's frame), and
+ * __pthread_unwind_next (run by the macro after the handler, to go on).
+ * Exiting and acting on a cancellation both unwind the stack with
+ * _Unwind_ForcedUnwind, as glibc does: C++ destructors and
+ * -fexceptions cleanups run as landing pads; the stop function below
+ * longjmps into each registered C buffer when unwinding reaches its frame,
+ * and runs legacy _pthread_cleanup_push handlers whose frames are left.
+ * At the end of the stack (the trampoline's outermost frame) the thread
+ * finishes exiting.
+ *
+ * Delivery: pthread_cancel sets TD_CANCEL_PENDING and sends SIGCANCEL (32,
+ * reserved by glibc, so no program uses it) to the target.  The handler is
+ * installed without SA_RESTART: a thread asleep in the park layer comes
+ * back with EINTR, park_wait sees the flag at a cancellation point and
+ * returns ECANCELED.  In asynchronous mode the handler acts at once.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unwind.h>
+
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/syscall.h"
+#include "libshim/shim.h"
+#include "libshim/thread.h"
+
+#define SIGCANCEL 32
+
+/* glibc's __pthread_unwind_buf_t with its private words named. */
+struct shim_cleanup {
+	struct {
+		long jb[8];
+		int mask_was_saved;
+	} jmp[1];
+	struct shim_cleanup *prev;
+	void *unused[3];
+};
+_Static_assert(sizeof(struct shim_cleanup) == sizeof(__pthread_unwind_buf_t),
+	       "cleanup buffer size");
+
+/* glibc's struct _pthread_cleanup_buffer (legacy interface). */
+struct legacy_cleanup {
+	void (*routine)(void *);
+	void *arg;
+	int canceltype;
+	struct legacy_cleanup *prev;
+};
+
+static __thread struct legacy_cleanup *legacy_head
+	__attribute__((tls_model("initial-exec")));
+static __thread struct _Unwind_Exception unwind_exc
+	__attribute__((tls_model("initial-exec")));
+
+/* Resume in the frame that registered buf, as its sigsetjmp returning 1.
+ * glibc's buffer is shorter than a jmp_buf on purpose: it never saves a
+ * signal mask, so longjmp reads only the registers and the flag. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+static _Noreturn void jump_to(struct shim_thread *td, struct shim_cleanup *buf)
+{
+	td->td_cleanup = buf->prev;
+	longjmp((struct __jmp_buf_tag *)buf->jmp, 1);
+}
+#pragma GCC diagnostic pop
+
+static _Noreturn void finish_exit(struct shim_thread *td)
+{
+	shim_thread_exit(td->td_result);
+}
+
+/* Run the legacy handlers of frames the unwinder is leaving. */
+static void run_legacy(uintptr_t cfa, bool all)
+{
+	while (legacy_head && (all || (uintptr_t)legacy_head < cfa)) {
+		struct legacy_cleanup *c = legacy_head;
+		legacy_head = c->prev;
+		c->routine(c->arg);
+	}
+}
+
+static _Unwind_Reason_Code unwind_stop(int version, _Unwind_Action actions,
+				       _Unwind_Exception_Class cls,
+				       struct _Unwind_Exception *exc,
+				       struct _Unwind_Context *ctx, void *param)
+{
+	(void)version;
+	(void)cls;
+	(void)exc;
+	struct shim_thread *td = param;
+	bool end = actions & _UA_END_OF_STACK;
+	uintptr_t cfa = end ? UINTPTR_MAX : _Unwind_GetCFA(ctx);
+	run_legacy(cfa, end);
+	struct shim_cleanup *buf = td->td_cleanup;
+	/* The frame that registered buf is reached once the frame about to
+	 * be unwound lies at or above the stack pointer setjmp saved. */
+	if (buf && (end || cfa >= arch_jmpbuf_sp(buf->jmp[0].jb)))
+		jump_to(td, buf);
+	if (end)
+		finish_exit(td);
+	return _URC_NO_REASON;
+}
+
+static void unwind_exc_cleanup(_Unwind_Reason_Code r,
+			       struct _Unwind_Exception *e)
+{
+	(void)r;
+	(void)e;
+	/* A catch (...) swallowed the unwinding of an exiting thread. */
+	fputs("libshim: thread exit or cancellation unwinding was caught "
+	      "and not rethrown\n", stderr);
+	abort();
+}
+
+static _Noreturn void unwind(struct shim_thread *td)
+{
+	memset(&unwind_exc, 0, sizeof unwind_exc);
+	unwind_exc.exception_class = 0x5348494d554e5744ull; /* "SHIMUNWD" */
+	unwind_exc.exception_cleanup = unwind_exc_cleanup;
+	_Unwind_ForcedUnwind(&unwind_exc, unwind_stop, td);
+	/* No unwind information: still honour every registered handler. */
+	run_legacy(0, true);
+	if (td->td_cleanup)
+		jump_to(td, td->td_cleanup);
+	finish_exit(td);
+}
+
+SHIM_EXPORT _Noreturn void pthread_exit(void *result)
+{
+	struct shim_thread *td = shim_self();
+	td->td_result = result;
+	__atomic_or_fetch(&td->td_cancel, TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
+			  __ATOMIC_RELAXED);
+	unwind(td);
+}
+
+static bool must_act(unsigned c)
+{
+	return (c & (TD_CANCEL_PENDING | TD_CANCEL_DISABLED |
+		     TD_CANCEL_RUNNING)) == TD_CANCEL_PENDING;
+}
+
+static _Noreturn void act_on_cancel(struct shim_thread *td)
+{
+	td->td_result = PTHREAD_CANCELED;
+	__atomic_or_fetch(&td->td_cancel, TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
+			  __ATOMIC_RELAXED);
+	unwind(td);
+}
+
+void shim_testcancel(void)
+{
+	struct shim_thread *td = shim_self();
+	if (td && must_act(__atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE)))
+		act_on_cancel(td);
+}
+
+SHIM_EXPORT void pthread_testcancel(void)
+{
+	shim_testcancel();
+}
+
+static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	/* Only our own process may cancel us (glibc checks the same). */
+	if (si->si_pid != shim_pid() || si->si_code != SI_TKILL)
+		return;
+	struct shim_thread *td = shim_self();
+	unsigned c = td ? __atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE) : 0;
+	if (must_act(c) && (c & TD_CANCEL_ASYNC))
+		act_on_cancel(td);
+	/* Deferred: returning interrupts the wait; the cancellation point
+	 * that was waiting sees TD_CANCEL_PENDING. */
+}
+
+static void install_handler(void)
+{
+	static _Atomic int installed;
+	if (__atomic_exchange_n(&installed, 1, __ATOMIC_ACQ_REL))
+		return;
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		unsigned long mask;
+	} sa = {
+		.handler = (void *)sigcancel_handler,
+		/* SA_SIGINFO | SA_RESTORER, and no SA_RESTART (see top). */
+		.flags = SA_SIGINFO | 0x04000000,
+		.restorer = (void *)arch_sigreturn,
+		.mask = 0,
+	};
+	shim_syscall4(SYS_rt_sigaction, SIGCANCEL, (long)&sa, 0, 8);
+}
+
+SHIM_EXPORT int pthread_cancel(pthread_t t)
+{
+	struct shim_thread *td = shim_thread_from(t);
+	if (td == NULL)
+		return ESRCH;
+	install_handler();
+	unsigned c = __atomic_fetch_or(&td->td_cancel, TD_CANCEL_PENDING,
+				       __ATOMIC_ACQ_REL);
+	if (c & (TD_CANCEL_PENDING | TD_CANCEL_RUNNING))
+		return 0;
+	if (td == shim_self()) {
+		if (must_act(c | TD_CANCEL_PENDING) && (c & TD_CANCEL_ASYNC))
+			act_on_cancel(td);
+		return 0;
+	}
+	if (!(c & TD_CANCEL_DISABLED)) {
+		int st = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
+		if (st != TD_EXITED && st != TD_REAPING)
+			lwp_kill(*td->td_tidp, SIGCANCEL);
+	}
+	return 0;
+}
+
+/* Set or clear bit in td_cancel; act if that makes a pending async
+ * cancellation live. */
+static unsigned set_cancel_bit(unsigned bit, bool on)
+{
+	struct shim_thread *td = shim_self();
+	unsigned old = on ? __atomic_fetch_or(&td->td_cancel, bit,
+					      __ATOMIC_ACQ_REL)
+			  : __atomic_fetch_and(&td->td_cancel, ~bit,
+					       __ATOMIC_ACQ_REL);
+	unsigned now = on ? old | bit : old & ~bit;
+	if (must_act(now) && (now & TD_CANCEL_ASYNC))
+		act_on_cancel(td);
+	return old;
+}
+
+SHIM_EXPORT int pthread_setcancelstate(int state, int *old)
+{
+	if (state != PTHREAD_CANCEL_ENABLE && state != PTHREAD_CANCEL_DISABLE)
+		return EINVAL;
+	unsigned o = set_cancel_bit(TD_CANCEL_DISABLED,
+				    state == PTHREAD_CANCEL_DISABLE);
+	if (old)
+		*old = o & TD_CANCEL_DISABLED ? PTHREAD_CANCEL_DISABLE
+					      : PTHREAD_CANCEL_ENABLE;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_setcanceltype(int type, int *old)
+{
+	if (type != PTHREAD_CANCEL_DEFERRED && type != PTHREAD_CANCEL_ASYNCHRONOUS)
+		return EINVAL;
+	unsigned o = set_cancel_bit(TD_CANCEL_ASYNC,
+				    type == PTHREAD_CANCEL_ASYNCHRONOUS);
+	if (old)
+		*old = o & TD_CANCEL_ASYNC ? PTHREAD_CANCEL_ASYNCHRONOUS
+					   : PTHREAD_CANCEL_DEFERRED;
+	return 0;
+}
+
+SHIM_EXPORT void __pthread_register_cancel(__pthread_unwind_buf_t *b)
+{
+	struct shim_cleanup *buf = (struct shim_cleanup *)b;
+	struct shim_thread *td = shim_self();
+	buf->prev = td->td_cleanup;
+	td->td_cleanup = buf;
+}
+
+SHIM_EXPORT void __pthread_unregister_cancel(__pthread_unwind_buf_t *b)
+{
+	struct shim_cleanup *buf = (struct shim_cleanup *)b;
+	shim_self()->td_cleanup = buf->prev;
+}
+
+SHIM_EXPORT _Noreturn void __pthread_unwind_next(__pthread_unwind_buf_t *b)
+{
+	(void)b; /* already unlinked by the stop function */
+	unwind(shim_self());
+}
+
+SHIM_EXPORT void _pthread_cleanup_push(struct _pthread_cleanup_buffer *b,
+				       void (*routine)(void *), void *arg)
+{
+	struct legacy_cleanup *c = (struct legacy_cleanup *)b;
+	c->routine = routine;
+	c->arg = arg;
+	c->prev = legacy_head;
+	legacy_head = c;
+}
+
+SHIM_EXPORT void _pthread_cleanup_pop(struct _pthread_cleanup_buffer *b,
+				      int execute)
+{
+	struct legacy_cleanup *c = (struct legacy_cleanup *)b;
+	legacy_head = c->prev;
+	if (execute)
+		c->routine(c->arg);
+}

@@ -1,0 +1,202 @@
+/*
+ * libshim/stack.c -- thread memory: one mapping per thread, cached.
+ *
+ *   td_map                                                 td_map + size
+ *   | guard (PROT_NONE) | stack ... ->| descriptor | static TLS | TCB |
+ *
+ * The descriptor and glibc's TCB share the mapping with the stack, so a
+ * thread costs one mmap (none when the cache has one) and one munmap.
+ *
+ * A dead thread's mapping is reused only after the kernel has cleared its
+ * tid word (CLONE_CHILD_CLEARTID): until then the LWP may still be running
+ * its last instructions on that stack.  Reuse keeps the TCB's libc TLS so
+ * the malloc cache of the dead thread serves the new one (tcb_recycle).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "libshim/lock.h"
+#include "libshim/shim.h"
+#include "libshim/stack.h"
+#include "libshim/thread.h"
+
+/* Mappings kept for reuse, at most this many bytes (glibc keeps 40 MiB). */
+#define CACHE_MAX_BYTES (40ul << 20)
+
+static shim_lock_t cache_lock = SHIM_LOCK_INIT;
+static struct shim_thread *cache_head; /* dead threads, newest first */
+static size_t cache_bytes;
+
+static size_t page_size(void)
+{
+	static size_t ps;
+	if (ps == 0)
+		ps = (size_t)sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+static size_t round_up(size_t n, size_t to)
+{
+	return (n + to - 1) & ~(to - 1);
+}
+
+/* Descriptor and stack top below a TCB whose area ends at top. */
+static struct shim_thread *carve(char *top, void **stack_top)
+{
+	char *tls_low = top - tcb_area_size();
+	uintptr_t d = ((uintptr_t)tls_low - sizeof(struct shim_thread)) & ~63ul;
+	*stack_top = (void *)(d & ~15ul);
+	return (struct shim_thread *)d;
+}
+
+static void release_mapping(struct shim_thread *td)
+{
+	tcb_destroy(td->td_tp);
+	if (!td->td_user_stack)
+		munmap(td->td_map, td->td_map_size);
+}
+
+/* Under cache_lock: unlink and return a reusable entry of this size. */
+static struct shim_thread *cache_take(size_t map_size, size_t guard)
+{
+	for (struct shim_thread **p = &cache_head; *p; p = &(*p)->td_cache_next) {
+		struct shim_thread *td = *p;
+		if (td->td_user_stack || td->td_map_size != map_size ||
+		    td->td_guard_size != guard ||
+		    __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) != 0)
+			continue;
+		*p = td->td_cache_next;
+		cache_bytes -= map_size;
+		return td;
+	}
+	return NULL;
+}
+
+/* Under cache_lock: unmap entries whose LWP is gone until under budget. */
+static void cache_trim(struct shim_thread **freed)
+{
+	for (struct shim_thread **p = &cache_head; *p;) {
+		struct shim_thread *td = *p;
+		bool gone = __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) == 0;
+		if (gone && (td->td_user_stack || cache_bytes > CACHE_MAX_BYTES)) {
+			*p = td->td_cache_next;
+			if (!td->td_user_stack)
+				cache_bytes -= td->td_map_size;
+			td->td_cache_next = *freed;
+			*freed = td;
+		} else {
+			p = &td->td_cache_next;
+		}
+	}
+}
+
+struct shim_thread *stack_get(size_t stack_size, size_t guard,
+			      void *user_stack, size_t user_size,
+			      void **stack_top)
+{
+	struct shim_thread *td;
+	if (user_stack != NULL) {
+		/* glibc too puts the TCB at the top of a user-supplied stack. */
+		char *top = (char *)user_stack + user_size;
+		if (user_size < tcb_area_size() + sizeof *td + 4096)
+			return NULL;
+		td = carve(top, stack_top);
+		memset(td, 0, sizeof *td);
+		memset(top - tcb_area_size(), 0, tcb_area_size());
+		td->td_tp = tcb_create(top);
+		if (td->td_tp == NULL)
+			return NULL;
+		td->td_user_stack = true;
+		td->td_map = user_stack;
+		td->td_map_size = user_size;
+		td->td_stack = user_stack;
+		td->td_stack_size = (char *)*stack_top - (char *)user_stack;
+		return td;
+	}
+
+	/* As glibc: the requested size holds the TCB, TLS and descriptor
+	 * too, so pthread_getattr_np reports no more than was asked for. */
+	size_t ps = page_size();
+	guard = round_up(guard, ps);
+	if (stack_size < tcb_area_size() + sizeof *td + 2 * ps)
+		return NULL;
+	size_t map_size = round_up(stack_size, ps) + guard;
+
+	shim_lock(&cache_lock);
+	td = cache_take(map_size, guard);
+	shim_unlock(&cache_lock);
+	if (td != NULL) {
+		char *top = (char *)td->td_map + map_size;
+		void *tp = td->td_tp;
+		struct shim_thread *again = carve(top, stack_top);
+		memset(again, 0, sizeof *again);
+		tcb_recycle(tp);
+		again->td_tp = tp;
+		again->td_map = top - map_size;
+		again->td_map_size = map_size;
+		again->td_guard_size = guard;
+		again->td_stack = (char *)again->td_map + guard;
+		again->td_stack_size = (char *)*stack_top - (char *)again->td_stack;
+		return again;
+	}
+
+	/* Reserve without committing: the kernel hands out stack pages as
+	 * they are touched, and MAP_STACK lets it treat them as a stack. */
+	char *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE,
+			 -1, 0);
+	if (map == MAP_FAILED)
+		return NULL;
+	if (guard && mprotect(map, guard, PROT_NONE) != 0) {
+		munmap(map, map_size);
+		return NULL;
+	}
+	td = carve(map + map_size, stack_top);
+	td->td_tp = tcb_create(map + map_size);
+	if (td->td_tp == NULL) {
+		munmap(map, map_size);
+		return NULL;
+	}
+	td->td_map = map;
+	td->td_map_size = map_size;
+	td->td_guard_size = guard;
+	td->td_stack = map + guard;
+	td->td_stack_size = (char *)*stack_top - (char *)td->td_stack;
+	return td;
+}
+
+void stack_put(struct shim_thread *td)
+{
+	struct shim_thread *freed = NULL;
+	shim_lock(&cache_lock);
+	td->td_cache_next = cache_head;
+	cache_head = td;
+	if (!td->td_user_stack)
+		cache_bytes += td->td_map_size;
+	cache_trim(&freed);
+	shim_unlock(&cache_lock);
+	/* Unmap outside the lock: munmap is slow and needs no exclusion. */
+	while (freed) {
+		struct shim_thread *next = freed->td_cache_next;
+		release_mapping(freed);
+		freed = next;
+	}
+}
+
+void stack_discard(struct shim_thread *td)
+{
+	release_mapping(td);
+}
+
+void stack_after_fork(struct shim_thread *survivor)
+{
+	/* In the child only the forking thread exists: every cached LWP is
+	 * gone, whatever its tid word says (the kernel cleared it in the
+	 * parent's address space only if it died before the fork). */
+	shim_lock_init(&cache_lock);
+	for (struct shim_thread *td = cache_head; td; td = td->td_cache_next)
+		if (td != survivor)
+			*td->td_tidp = 0;
+}

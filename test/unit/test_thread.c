@@ -1,0 +1,450 @@
+/* libshim/thread.c, attr.c, key.c, cancel.c: the thread life cycle. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "libshim/shim.h"
+#include "libshim/thread.h"
+
+int __pthread_key_create(pthread_key_t *, void (*)(void *));
+
+static void *ret_arg(void *arg)
+{
+	return arg;
+}
+
+static void test_create_join_returns_value(void **state)
+{
+	(void)state;
+	unsigned long before = shim_stats.threads_created;
+	for (int i = 0; i < 200; i++) {
+		pthread_t t;
+		void *r = NULL;
+		assert_int_equal(pthread_create(&t, NULL, ret_arg, (void *)(intptr_t)(i + 1)), 0);
+		assert_int_equal(pthread_join(t, &r), 0);
+		assert_int_equal((intptr_t)r, i + 1);
+	}
+	assert_int_equal(shim_stats.threads_created - before, 200);
+}
+
+struct tls_probe {
+	pid_t tid;
+	void *self;
+	int errno_after;
+	void *tls_addr;
+	int canary_ok;
+};
+static __thread int tls_var = 42;
+
+static void *probe(void *arg)
+{
+	struct tls_probe *p = arg;
+	p->tid = (pid_t)syscall(SYS_gettid);
+	p->self = (void *)pthread_self();
+	errno = 0;
+	close(-1);
+	p->errno_after = errno;
+	p->tls_addr = &tls_var;
+	p->canary_ok = tls_var == 42;
+	tls_var = 7;
+	char buf[64];
+	snprintf(buf, sizeof buf, "%d", p->tid); /* stdio in the thread */
+	return NULL;
+}
+
+static void test_thread_has_own_tls_tid_errno(void **state)
+{
+	(void)state;
+	struct tls_probe p = {0};
+	pthread_t t;
+	errno = 1234;
+	assert_int_equal(pthread_create(&t, NULL, probe, &p), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(errno, 1234); /* not the thread's EBADF */
+	assert_int_equal(p.errno_after, EBADF);
+	assert_true(p.tid > 0 && p.tid != getpid());
+	assert_ptr_equal(p.self, (void *)t);
+	assert_ptr_not_equal(p.tls_addr, &tls_var);
+	assert_true(p.canary_ok);
+	assert_int_equal(tls_var, 42); /* initial image, untouched here */
+}
+
+static void test_join_errors(void **state)
+{
+	(void)state;
+	assert_int_equal(pthread_join(pthread_self(), NULL), EDEADLK);
+	pthread_t t;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	int gate = 0;
+	assert_int_equal(pthread_create(&t, &a, ret_arg, &gate), 0);
+	/* A detached thread cannot be joined (while it is alive, glibc says
+	 * EINVAL; afterwards its pthread_t is dead and cannot be used). */
+	int r = pthread_join(t, NULL);
+	assert_true(r == EINVAL || r == ESRCH);
+	pthread_attr_destroy(&a);
+	usleep(10000);
+}
+
+static void *sleep_ms(void *arg)
+{
+	usleep((useconds_t)(intptr_t)arg * 1000);
+	return (void *)7;
+}
+
+static void test_tryjoin_timedjoin(void **state)
+{
+	(void)state;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, sleep_ms, (void *)200), 0);
+	assert_int_equal(pthread_tryjoin_np(t, NULL), EBUSY);
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_nsec += 20 * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	assert_int_equal(pthread_timedjoin_np(t, NULL, &dl), ETIMEDOUT);
+	struct timespec bad = {0, 1000000000};
+	assert_int_equal(pthread_clockjoin_np(t, NULL, CLOCK_MONOTONIC, &bad), EINVAL);
+	assert_int_equal(pthread_clockjoin_np(t, NULL, CLOCK_PROCESS_CPUTIME_ID, &dl), EINVAL);
+	void *r;
+	assert_int_equal(pthread_join(t, &r), 0);
+	assert_int_equal((intptr_t)r, 7);
+}
+
+static _Atomic int detached_done;
+
+static void *detached_body(void *arg)
+{
+	(void)arg;
+	char *p = malloc(100);
+	free(p);
+	detached_done++;
+	return NULL;
+}
+
+static void test_detach_many(void **state)
+{
+	(void)state;
+	detached_done = 0;
+	for (int i = 0; i < 300; i++) {
+		pthread_t t;
+		assert_int_equal(pthread_create(&t, NULL, detached_body, NULL), 0);
+		assert_int_equal(pthread_detach(t), 0);
+	}
+	for (int i = 0; i < 500 && detached_done < 300; i++)
+		usleep(10000);
+	assert_int_equal(detached_done, 300);
+}
+
+static void *report_stack(void *arg)
+{
+	pthread_attr_t a;
+	void **out = arg;
+	int local;
+	assert_int_equal(pthread_getattr_np(pthread_self(), &a), 0);
+	void *addr;
+	size_t size;
+	pthread_attr_getstack(&a, &addr, &size);
+	out[0] = addr;
+	out[1] = (void *)size;
+	out[2] = &local;
+	pthread_attr_destroy(&a);
+	return NULL;
+}
+
+static void test_attr_stack_size_and_user_stack(void **state)
+{
+	(void)state;
+	pthread_attr_t a;
+	void *out[3];
+	pthread_t t;
+	assert_int_equal(pthread_attr_init(&a), 0);
+	assert_int_equal(pthread_attr_setstacksize(&a, 1000), EINVAL);
+	assert_int_equal(pthread_attr_setstacksize(&a, 256 * 1024), 0);
+	assert_int_equal(pthread_create(&t, &a, report_stack, out), 0);
+	pthread_join(t, NULL);
+	assert_true((size_t)out[1] >= 200 * 1024 && (size_t)out[1] <= 256 * 1024);
+	assert_true((char *)out[2] > (char *)out[0] &&
+		    (char *)out[2] < (char *)out[0] + (size_t)out[1]);
+	pthread_attr_destroy(&a);
+
+	size_t sz = 512 * 1024;
+	char *mine = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_attr_init(&a);
+	assert_int_equal(pthread_attr_setstack(&a, mine, sz), 0);
+	assert_int_equal(pthread_create(&t, &a, report_stack, out), 0);
+	pthread_join(t, NULL);
+	assert_true((char *)out[2] > mine && (char *)out[2] < mine + sz);
+	pthread_attr_destroy(&a);
+	munmap(mine, sz);
+}
+
+static void test_main_thread_getattr(void **state)
+{
+	(void)state;
+	void *out[3];
+	report_stack(out);
+	assert_true((char *)out[2] > (char *)out[0] &&
+		    (char *)out[2] < (char *)out[0] + (size_t)out[1]);
+	assert_ptr_equal((void *)pthread_self(), (void *)pthread_self());
+}
+
+static void attr_defaults_and_errors(void)
+{
+	pthread_attr_t a;
+	int v;
+	size_t s;
+	pthread_attr_init(&a);
+	pthread_attr_getdetachstate(&a, &v);
+	assert_int_equal(v, PTHREAD_CREATE_JOINABLE);
+	assert_int_equal(pthread_attr_setdetachstate(&a, 99), EINVAL);
+	pthread_attr_getguardsize(&a, &s);
+	assert_int_equal(s, (size_t)sysconf(_SC_PAGESIZE));
+	assert_int_equal(pthread_attr_setscope(&a, PTHREAD_SCOPE_PROCESS), ENOTSUP);
+	assert_int_equal(pthread_attr_setschedpolicy(&a, 99), EINVAL);
+	assert_int_equal(pthread_attr_setinheritsched(&a, 99), EINVAL);
+	pthread_attr_getstacksize(&a, &s);
+	assert_true(s >= (size_t)PTHREAD_STACK_MIN);
+	pthread_attr_destroy(&a);
+}
+
+static void test_attr_defaults(void **state)
+{
+	(void)state;
+	attr_defaults_and_errors();
+}
+
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+static int child_overflow(int depth)
+{
+	volatile char buf[4096];
+	buf[0] = (char)depth;
+	return child_overflow(depth + 1) + buf[0];
+}
+
+static void *overflow(void *arg)
+{
+	(void)arg;
+	child_overflow(0);
+	return NULL;
+}
+
+static void test_guard_page_stops_overflow(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	if (pid == 0) {
+		pthread_attr_t a;
+		pthread_t t;
+		pthread_attr_init(&a);
+		pthread_attr_setstacksize(&a, 64 * 1024);
+		pthread_create(&t, &a, overflow, NULL);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSEGV);
+}
+
+static pthread_key_t key1, key2;
+static _Atomic int dtor_calls;
+
+static void dtor_reset(void *v)
+{
+	dtor_calls++;
+	/* Setting a value again forces another round, up to the limit. */
+	if ((intptr_t)v < 3)
+		pthread_setspecific(key1, (void *)((intptr_t)v + 1));
+}
+
+static void dtor_count(void *v)
+{
+	(void)v;
+	dtor_calls++;
+}
+
+static void *use_keys(void *arg)
+{
+	(void)arg;
+	assert_null(pthread_getspecific(key1));
+	pthread_setspecific(key1, (void *)1);
+	pthread_setspecific(key2, (void *)1);
+	assert_ptr_equal(pthread_getspecific(key1), (void *)1);
+	return NULL;
+}
+
+static void test_tsd_destructors(void **state)
+{
+	(void)state;
+	assert_int_equal(pthread_key_create(&key1, dtor_reset), 0);
+	assert_int_equal(__pthread_key_create(&key2, dtor_count), 0);
+	assert_int_not_equal(key1, key2);
+	dtor_calls = 0;
+	pthread_t t;
+	pthread_create(&t, NULL, use_keys, NULL);
+	pthread_join(t, NULL);
+	/* key1: values 1,2,3 -> 3 calls; key2: 1 call. */
+	assert_int_equal(dtor_calls, 4);
+	pthread_setspecific(key1, (void *)99);
+	assert_int_equal(pthread_key_delete(key1), 0);
+	assert_int_equal(pthread_key_delete(key1), EINVAL);
+	assert_int_equal(pthread_setspecific(key1, NULL), EINVAL);
+	pthread_key_t k3;
+	pthread_key_create(&k3, NULL);
+	/* A recycled key reads NULL, never the old key's value. */
+	assert_null(pthread_getspecific(k3));
+	pthread_key_delete(k3);
+	pthread_key_delete(key2);
+	assert_int_equal(pthread_setspecific(SHIM_KEYS_MAX + 5, NULL), EINVAL);
+}
+
+static _Atomic int cleanup_ran;
+
+static void cleanup(void *arg)
+{
+	cleanup_ran += (int)(intptr_t)arg;
+}
+
+static void *exit_with_cleanup(void *arg)
+{
+	(void)arg;
+	pthread_cleanup_push(cleanup, (void *)1);
+	pthread_cleanup_push(cleanup, (void *)10);
+	pthread_exit((void *)5);
+	pthread_cleanup_pop(0);
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+static void test_exit_runs_cleanup(void **state)
+{
+	(void)state;
+	cleanup_ran = 0;
+	pthread_t t;
+	void *r;
+	pthread_create(&t, NULL, exit_with_cleanup, NULL);
+	assert_int_equal(pthread_join(t, &r), 0);
+	assert_int_equal((intptr_t)r, 5);
+	assert_int_equal(cleanup_ran, 11);
+}
+
+static void *spin_until_cancelled(void *arg)
+{
+	(void)arg;
+	pthread_cleanup_push(cleanup, (void *)100);
+	for (;;) {
+		pthread_testcancel();
+		usleep(1000);
+	}
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+static void *wait_on_join(void *arg)
+{
+	pthread_cleanup_push(cleanup, (void *)1000);
+	pthread_join(*(pthread_t *)arg, NULL);
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+static void test_cancel_deferred(void **state)
+{
+	(void)state;
+	cleanup_ran = 0;
+	pthread_t t, j;
+	void *r;
+	pthread_create(&t, NULL, spin_until_cancelled, NULL);
+	usleep(20000);
+	assert_int_equal(pthread_cancel(t), 0);
+	assert_int_equal(pthread_join(t, &r), 0);
+	assert_ptr_equal(r, PTHREAD_CANCELED);
+	assert_int_equal(cleanup_ran, 100);
+
+	/* Cancelled while parked in pthread_join (a cancellation point). */
+	pthread_t sleeper;
+	pthread_create(&sleeper, NULL, sleep_ms, (void *)300);
+	pthread_create(&j, NULL, wait_on_join, &sleeper);
+	usleep(50000);
+	pthread_cancel(j);
+	assert_int_equal(pthread_join(j, &r), 0);
+	assert_ptr_equal(r, PTHREAD_CANCELED);
+	assert_int_equal(cleanup_ran, 1100);
+	/* The join it gave up can be done again. */
+	assert_int_equal(pthread_join(sleeper, &r), 0);
+	assert_int_equal((intptr_t)r, 7);
+}
+
+static void test_cancel_state_errors(void **state)
+{
+	(void)state;
+	int old;
+	assert_int_equal(pthread_setcancelstate(99, &old), EINVAL);
+	assert_int_equal(pthread_setcanceltype(99, &old), EINVAL);
+	assert_int_equal(pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old), 0);
+	assert_int_equal(old, PTHREAD_CANCEL_ENABLE);
+	assert_int_equal(pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old), 0);
+	assert_int_equal(old, PTHREAD_CANCEL_DISABLE);
+}
+
+static void *many_body(void *arg)
+{
+	_Atomic long *sum = arg;
+	for (int i = 0; i < 1000; i++)
+		(*sum)++;
+	return NULL;
+}
+
+static void test_many_threads_at_once(void **state)
+{
+	(void)state;
+	enum { N = 64 };
+	pthread_t t[N];
+	_Atomic long sum = 0;
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, many_body, &sum), 0);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(sum, N * 1000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_join_returns_value),
+		cmocka_unit_test(test_thread_has_own_tls_tid_errno),
+		cmocka_unit_test(test_join_errors),
+		cmocka_unit_test(test_tryjoin_timedjoin),
+		cmocka_unit_test(test_detach_many),
+		cmocka_unit_test(test_attr_stack_size_and_user_stack),
+		cmocka_unit_test(test_main_thread_getattr),
+		cmocka_unit_test(test_attr_defaults),
+		cmocka_unit_test(test_guard_page_stops_overflow),
+		cmocka_unit_test(test_tsd_destructors),
+		cmocka_unit_test(test_exit_runs_cleanup),
+		cmocka_unit_test(test_cancel_deferred),
+		cmocka_unit_test(test_cancel_state_errors),
+		cmocka_unit_test(test_many_threads_at_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
