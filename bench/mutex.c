@@ -21,14 +21,16 @@ static void uncontended(void)
 
 	bench_idle_thread_start();
 	if (bench_wanted("mutex.lock_unlock")) {
-		BENCH_PER_OP(ns, BENCH_ON_CPU, failures += pthread_mutex_lock(&mutex_line.mutex) != 0;
+		BENCH_PER_OP(ns, BENCH_ON_CPU,
+			     failures += pthread_mutex_lock(&mutex_line.mutex) != 0;
 			     failures += pthread_mutex_unlock(&mutex_line.mutex) != 0);
 		if (failures)
 			bench_fail("mutex.lock_unlock: %d calls failed", failures);
 		bench_metric("mutex.lock_unlock", ns, "ns", false);
 	}
 	if (bench_wanted("mutex.trylock_unlock")) {
-		BENCH_PER_OP(ns, BENCH_ON_CPU, failures += pthread_mutex_trylock(&mutex_line.mutex) != 0;
+		BENCH_PER_OP(ns, BENCH_ON_CPU,
+			     failures += pthread_mutex_trylock(&mutex_line.mutex) != 0;
 			     failures += pthread_mutex_unlock(&mutex_line.mutex) != 0);
 		if (failures)
 			bench_fail("mutex.trylock_unlock: %d calls failed", failures);
@@ -51,7 +53,8 @@ static void unlock_mutex(void *m)
 
 int main(int argc, char **argv)
 {
-	const bench_lock_t lock = { "mutex.contended", &mutex_line.mutex, lock_mutex, unlock_mutex };
+	const bench_lock_t lock = { "mutex.contended", &mutex_line.mutex,
+				    lock_mutex, unlock_mutex };
 
 	bench_init(argc, argv);
 	bench_report_impl("pthread_mutex_lock", (void *)pthread_mutex_lock);

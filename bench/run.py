@@ -26,7 +26,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -301,49 +300,62 @@ def table(result, peers):
     return lines
 
 
+FLOOR_LINE = "futex mutex (floor)"
+# Fixed per series, so a peer keeps its colour when another has no data.
+PLOT_STYLE = {
+    "glibc": "lc rgb '#1f77b4' pt 7",
+    "libshim": "lc rgb '#d62728' pt 5",
+    "musl": "lc rgb '#2ca02c' pt 9",
+    FLOOR_LINE: "lc rgb '#606060' dashtype 2 pt 6",
+}
+
+
 def plot(result, out_dir):
     """doc/contended.png: contended mutex throughput against thread count."""
     if not shutil.which("gnuplot"):
         return "gnuplot not installed (Debian: apt-get install gnuplot-nox): no plot"
-    series = [(p, "mutex.contended") for p in PEERS] + [("futex mutex (floor)", "floor.futex_mutex")]
-    if not any(f"{prefix}.short.t2" in result.values for _, prefix in series):
+    series = [(p, "mutex.contended") for p in PEERS] + [(FLOOR_LINE, "floor.futex_mutex")]
+    panels = []         # (title, {series name: [value or None per thread count]})
+    for cs, title in (("short", "short critical section (one increment)"),
+                      ("long", "long critical section (about 100 ns)")):
+        lines = {}
+        for name, prefix in series:
+            metrics = [f"{prefix}.{cs}.t{n}" for n in THREAD_COUNTS]
+            values = [floor_value(result, m) if prefix.startswith("floor")
+                      else result.median(m, name) for m in metrics]
+            # gnuplot refuses a series with no point at all.
+            if any(v is not None for v in values):
+                lines[name] = values
+        if lines:
+            panels.append((title, lines))
+    if not panels:
         return "no contended measurements in this run: no plot"
-    with tempfile.TemporaryDirectory() as tmp:
-        data = os.path.join(tmp, "contended.dat")
-        with open(data, "w") as f:
-            for cs in ("short", "long"):
-                for n in THREAD_COUNTS:
-                    row = [str(n)]
-                    for peer, prefix in series:
-                        metric = f"{prefix}.{cs}.t{n}"
-                        v = (floor_value(result, metric) if prefix.startswith("floor")
-                             else result.median(metric, peer))
-                        row.append("NaN" if v is None else f"{v:.4f}")
-                    f.write(" ".join(row) + "\n")
-                f.write("\n\n")
-        png = os.path.join(out_dir, "contended.png")
-        script = [
-            "set terminal pngcairo size 1100,450 font 'sans,10'",
-            f"set output '{png}'",
-            "set multiplot layout 1,2 title 'Contended pthread\\_mutex lock+unlock throughput "
-            f"({os.cpu_count()} CPUs)'",
-            "set logscale x 2", "set xtics (2,4,8,16)", "set xrange [1.7:19]",
-            "set xlabel 'threads'", "set ylabel 'M lock+unlock / s'", "set yrange [0:*]",
-            "set key top right", "set grid",
-        ]
-        for index, cs in enumerate(("short critical section (one increment)",
-                                    "long critical section (~100 ns)")):
-            parts = []
-            for col, (name, _) in enumerate(series, start=2):
-                style = "dashtype 2 lc 'gray40'" if name.startswith("futex") else ""
-                parts.append(f"'{data}' index {index} using 1:{col} with linespoints "
-                             f"lw 2 {style} title '{name}'")
-            script += [f"set title '{cs}'", "plot " + ", ".join(parts)]
-        script.append("unset multiplot")
-        proc = subprocess.run(["gnuplot"], input="\n".join(script), text=True,
-                              capture_output=True)
-        if proc.returncode != 0:
-            return "gnuplot failed: " + proc.stderr.strip()
+    missing = [p for p in PEERS if not any(p in lines for _, lines in panels)]
+    png = os.path.join(out_dir, "contended.png")
+    script = [
+        f"set terminal pngcairo size {550 * len(panels)},480 font 'sans,10'",
+        f"set output '{png}'",
+        f"set multiplot layout 1,{len(panels)} title 'Contended pthread\\_mutex lock+unlock "
+        f"throughput ({len(os.sched_getaffinity(0))} CPUs)"
+        + (f"; no data: {', '.join(missing)}" if missing else "") + "'",
+        "set logscale x 2", "set xtics (2,4,8,16)", "set xrange [1.7:19]",
+        "set xlabel 'threads'", "set ylabel 'M lock+unlock / s'", "set yrange [0:*]",
+        "set key outside bottom center horizontal", "set grid",
+    ]
+    for title, lines in panels:
+        # Inline data ('-'), one block per series, NaN where a peer failed.
+        parts, blocks = [], []
+        for name, values in lines.items():
+            parts.append(f"'-' using 1:2 with linespoints lw 2 {PLOT_STYLE[name]} "
+                         f"title '{name}'")
+            blocks += [f"{n} {'NaN' if v is None else f'{v:.4f}'}"
+                       for n, v in zip(THREAD_COUNTS, values)] + ["e"]
+        script += [f"set title '{title}'", "plot " + ", ".join(parts), *blocks]
+    script.append("unset multiplot")
+    proc = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True,
+                          capture_output=True)
+    if proc.returncode != 0:
+        return "gnuplot failed: " + proc.stderr.strip()[-300:]
     return None
 
 
@@ -370,16 +382,20 @@ def machine():
 def notes(result, peers):
     out = []
     if result.failed:
+        by_reason = {}
+        for (prog, peer), why in sorted(result.failed.items()):
+            by_reason.setdefault((peer, why), []).append(f"`bench_{prog}`")
         out += ["", "Failures (the program's metrics read FAIL for that peer):", ""]
-        out += [f"- `bench_{prog}` under {peer}: {why}"
-                for (prog, peer), why in sorted(result.failed.items())]
+        out += [f"- under {peer}: {', '.join(progs)}: {why}"
+                for (peer, why), progs in by_reason.items()]
     not_served = sorted(p for p in PROGRAMS if "libshim" in peers
                         and (p, "libshim") in result.impl and not result.interposed(p))
     if not_served:
+        served = [f"`bench_{p}` (" + ", ".join(f"{sym} from {obj}" for sym, obj
+                                              in result.impl[(p, "libshim")].items()) + ")"
+                  for p in not_served]
         out += ["", "† LD_PRELOAD did not replace the library's functions in these programs, "
-                "so their libshim column measures glibc: " +
-                ", ".join(f"`bench_{p}` ({', '.join(f'{s} from {o}' for s, o in result.impl[(p, 'libshim')].items())})"
-                          for p in not_served)]
+                "so their libshim column measures glibc: " + ", ".join(served)]
     if result.skipped:
         out += ["", "Skipped: " + ", ".join(f"`{m}` ({why})" for m, why in result.skipped.items())]
     g, s = result.median(STARTUP_METRIC, "glibc"), result.median(STARTUP_METRIC, "libshim")
