@@ -388,7 +388,8 @@ def notes(result, peers):
         out += ["", "Failures (the program's metrics read FAIL for that peer):", ""]
         out += [f"- under {peer}: {', '.join(progs)}: {why}"
                 for (peer, why), progs in by_reason.items()]
-    not_served = sorted(p for p in PROGRAMS if "libshim" in peers
+    measured = set(result.program_of.values())
+    not_served = sorted(p for p in PROGRAMS if "libshim" in peers and p in measured
                         and (p, "libshim") in result.impl and not result.interposed(p))
     if not_served:
         served = [f"`bench_{p}` (" + ", ".join(f"{sym} from {obj}" for sym, obj
