@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -145,8 +144,6 @@ void attr_apply_to_self(struct shim_thread *td)
 	if (a->flags & ATTR_NOTINHERITSCHED)
 		shim_syscall3(SYS_sched_setscheduler, 0, a->schedpolicy,
 			      (long)&a->schedparam);
-	if (td->td_name[0])
-		shim_syscall2(SYS_prctl, PR_SET_NAME, (long)td->td_name);
 }
 
 SHIM_EXPORT int pthread_attr_setdetachstate(pthread_attr_t *attr, int state)

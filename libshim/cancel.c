@@ -163,6 +163,28 @@ void shim_testcancel(void)
 		act_on_cancel(td);
 }
 
+enum { CANCEL_NO_THREAD = 1u << 31 };
+
+unsigned shim_cancel_enter(void)
+{
+	struct shim_thread *td = shim_self_if_known();
+	if (td == NULL)
+		return CANCEL_NO_THREAD; /* nobody can have cancelled it */
+	unsigned old = __atomic_fetch_or(&td->td_cancel, TD_CANCEL_ASYNC,
+					 __ATOMIC_ACQ_REL);
+	if (must_act(old))
+		act_on_cancel(td);
+	return old & TD_CANCEL_ASYNC;
+}
+
+void shim_cancel_leave(unsigned token)
+{
+	if (token == CANCEL_NO_THREAD || token == TD_CANCEL_ASYNC)
+		return;
+	__atomic_and_fetch(&shim_self_if_known()->td_cancel, ~TD_CANCEL_ASYNC,
+			   __ATOMIC_ACQ_REL);
+}
+
 SHIM_EXPORT void pthread_testcancel(void)
 {
 	shim_testcancel();
@@ -172,6 +194,8 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
 	(void)uc;
+	if (shim_setxid_signal(si))
+		return;
 	/* Only our own process may cancel us (glibc checks the same). */
 	if (si->si_pid != shim_pid() || si->si_code != SI_TKILL)
 		return;
@@ -183,7 +207,7 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 	 * that was waiting sees TD_CANCEL_PENDING. */
 }
 
-static void install_handler(void)
+void shim_cancel_signal_init(void)
 {
 	static _Atomic int installed;
 	if (__atomic_exchange_n(&installed, 1, __ATOMIC_ACQ_REL))
@@ -208,7 +232,6 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 	struct shim_thread *td = shim_thread_from(t);
 	if (td == NULL)
 		return ESRCH;
-	install_handler();
 	unsigned c = __atomic_fetch_or(&td->td_cancel, TD_CANCEL_PENDING,
 				       __ATOMIC_ACQ_REL);
 	if (c & (TD_CANCEL_PENDING | TD_CANCEL_RUNNING))

@@ -24,6 +24,8 @@ int shim_init(void)
 					INIT_RUNNING, false, __ATOMIC_ACQUIRE,
 					__ATOMIC_ACQUIRE)) {
 		tcb_host_init();
+		shim_cancel_signal_init();
+		shim_fork_init();
 		__atomic_store_n((int *)&init_state, INIT_DONE, __ATOMIC_RELEASE);
 		return 0;
 	}

@@ -100,4 +100,8 @@ SHIM_HIDDEN unsigned park_unpark_requeue(
 			 unsigned requeued),
 	void *ctx);
 
+/* In a fork child: every queued thread is gone; empty all queues and
+ * reset the bucket locks (their holders may be gone too). */
+SHIM_HIDDEN void park_after_fork(void);
+
 #endif

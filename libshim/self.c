@@ -57,6 +57,11 @@ static struct shim_thread *adopt(void)
 	return td;
 }
 
+struct shim_thread *shim_self_if_known(void)
+{
+	return self_td;
+}
+
 struct shim_thread *shim_self(void)
 {
 	struct shim_thread *td = self_td;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <time.h>
 
 #include "compat/glibc/tcb.h"
@@ -19,6 +20,18 @@ struct shim_thread;
  * libshim does not recognise it prints "libshim: ..." and exits(127). */
 SHIM_HIDDEN int shim_init(void);
 SHIM_HIDDEN pid_t shim_pid(void);
+SHIM_HIDDEN void shim_pid_reset(void); /* in a fork child */
+
+/* fork.c: register libshim's fork handlers (from shim_init). */
+SHIM_HIDDEN void shim_fork_init(void);
+
+/* cancel.c: install the SIGCANCEL handler (from shim_init): cancellation
+ * and set*id requests both arrive through it. */
+SHIM_HIDDEN void shim_cancel_signal_init(void);
+
+/* setxid.c: run a set*id request delivered to this thread; false if the
+ * signal was not one. */
+SHIM_HIDDEN bool shim_setxid_signal(const siginfo_t *si);
 
 /* self.c */
 SHIM_HIDDEN void shim_set_self(struct shim_thread *td);
@@ -26,6 +39,11 @@ SHIM_HIDDEN void shim_set_self(struct shim_thread *td);
 /* thread.c: the list of live threads, for fork, set*id and statistics. */
 SHIM_HIDDEN void shim_thread_list(struct shim_thread *td);
 SHIM_HIDDEN void shim_thread_unlist(struct shim_thread *td);
+SHIM_HIDDEN void shim_threads_lock(void);
+SHIM_HIDDEN void shim_threads_unlock(void);
+SHIM_HIDDEN struct shim_thread *shim_threads_first(void); /* locked */
+/* Whether libshim has created any thread (set*id need not broadcast). */
+SHIM_HIDDEN bool shim_threads_exist(void);
 
 /* key.c: run TSD destructors as POSIX says (up to
  * PTHREAD_DESTRUCTOR_ITERATIONS rounds). */

@@ -190,6 +190,16 @@ void stack_discard(struct shim_thread *td)
 	release_mapping(td);
 }
 
+void stack_lock(void)
+{
+	shim_lock(&cache_lock);
+}
+
+void stack_unlock(void)
+{
+	shim_unlock(&cache_lock);
+}
+
 void stack_after_fork(struct shim_thread *survivor)
 {
 	/* In the child only the forking thread exists: every cached LWP is

@@ -28,6 +28,10 @@ SHIM_HIDDEN void stack_put(struct shim_thread *td);
 /* Memory of a thread that never started. */
 SHIM_HIDDEN void stack_discard(struct shim_thread *td);
 
+/* fork: held across fork() so the child inherits a consistent cache. */
+SHIM_HIDDEN void stack_lock(void);
+SHIM_HIDDEN void stack_unlock(void);
+
 /* In a fork child: reset the cache's lock; dead parents' LWPs are gone. */
 SHIM_HIDDEN void stack_after_fork(struct shim_thread *survivor);
 

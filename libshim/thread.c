@@ -65,6 +65,26 @@ void shim_thread_unlist(struct shim_thread *td)
 	shim_unlock(&list_lock);
 }
 
+void shim_threads_lock(void)
+{
+	shim_lock(&list_lock);
+}
+
+void shim_threads_unlock(void)
+{
+	shim_unlock(&list_lock);
+}
+
+struct shim_thread *shim_threads_first(void)
+{
+	return list_head;
+}
+
+bool shim_threads_exist(void)
+{
+	return __atomic_load_n(&shim_stats.threads_created, __ATOMIC_RELAXED) != 0;
+}
+
 struct shim_thread *shim_thread_from(pthread_t t)
 {
 	struct shim_thread *td = (struct shim_thread *)t;
@@ -343,9 +363,21 @@ SHIM_EXPORT int pthread_equal(pthread_t a, pthread_t b)
 
 void shim_threads_after_fork(struct shim_thread *survivor)
 {
-	/* Only the forking thread exists in the child. */
+	/* Only the forking thread exists in the child: the others' memory
+	 * is free for reuse (their LWPs never existed here). */
 	shim_lock_init(&list_lock);
-	list_head = survivor;
+	struct shim_thread *td = list_head;
+	list_head = NULL;
+	while (td) {
+		struct shim_thread *next = td->td_next;
+		if (td != survivor && !td->td_adopted) {
+			*td->td_tidp = 0;
+			attr_release(&td->td_attr);
+			stack_put(td);
+		}
+		td = next;
+	}
 	survivor->td_next = survivor->td_prev = NULL;
+	list_head = survivor;
 	__atomic_store_n(&live_threads, 1, __ATOMIC_RELAXED);
 }

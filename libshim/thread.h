@@ -76,8 +76,6 @@ struct shim_thread {
 	struct shim_tsd *td_tsd_more;
 	bool td_tsd_used;
 
-	char td_name[16]; /* pthread_setname_np, for threads not yet running */
-
 	/* All live threads (thread list lock): fork, set*id, stats. */
 	struct shim_thread *td_next, *td_prev;
 	/* Stack cache linkage (dead threads whose mapping is kept). */
@@ -109,6 +107,21 @@ SHIM_HIDDEN struct shim_thread *shim_thread_from(pthread_t t);
  * the caller must hold (a condvar waiter re-locks its mutex first).
  */
 SHIM_HIDDEN void shim_testcancel(void);
+
+/*
+ * Bracket a blocking system call that POSIX names a cancellation point
+ * (cancelpoints.c):  unsigned c = shim_cancel_enter(); r = syscall...;
+ * shim_cancel_leave(c);
+ * enter acts on a pending cancellation, then makes the thread
+ * asynchronously cancellable for the duration of the call, so SIGCANCEL
+ * interrupting the system call acts at once (the call's effects may then
+ * be lost, as with glibc).  Cheap when the thread has no descriptor.
+ */
+SHIM_HIDDEN unsigned shim_cancel_enter(void);
+SHIM_HIDDEN void shim_cancel_leave(unsigned token);
+
+/* The calling thread's descriptor if it has one; never adopts. */
+SHIM_HIDDEN struct shim_thread *shim_self_if_known(void);
 
 /* thread.c: end the calling thread (pthread_exit's work). */
 SHIM_HIDDEN _Noreturn void shim_thread_exit(void *result);

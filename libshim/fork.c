@@ -1,0 +1,43 @@
+/*
+ * libshim/fork.c -- keeping libshim consistent across fork().
+ *
+ * glibc's fork() runs the pthread_atfork handlers (pthread_atfork itself
+ * lives in libc_nonshared and registers with glibc, so user handlers keep
+ * glibc's order).  libshim registers its own, once threads exist:
+ * prepare takes the locks of libshim's lists so the child inherits them
+ * whole; in the child only the forking thread exists, so the park queues
+ * are emptied, the thread list holds the survivor alone, and the memory of
+ * every other thread goes to the stack cache for reuse.
+ */
+#include <pthread.h>
+
+#include "libshim/park.h"
+#include "libshim/shim.h"
+#include "libshim/stack.h"
+#include "libshim/thread.h"
+
+static void prepare(void)
+{
+	shim_threads_lock();
+	stack_lock();
+}
+
+static void parent(void)
+{
+	stack_unlock();
+	shim_threads_unlock();
+}
+
+static void child(void)
+{
+	shim_pid_reset();
+	park_after_fork();
+	struct shim_thread *self = shim_self();
+	stack_after_fork(self);
+	shim_threads_after_fork(self);
+}
+
+void shim_fork_init(void)
+{
+	pthread_atfork(prepare, parent, child);
+}

@@ -1,0 +1,169 @@
+/*
+ * libshim/sched.c -- identity and scheduling of a thread: names, affinity,
+ * scheduling policy, CPU-time clock.  Each acts on the target's kernel tid;
+ * a thread that has exited is ESRCH, as with glibc.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86_64/syscall.h"
+#include "libshim/shim.h"
+#include "libshim/thread.h"
+
+#define TASK_COMM_LEN 16
+
+/* The kernel tid of a live thread, or 0. */
+static pid_t live_tid(pthread_t t)
+{
+	struct shim_thread *td = shim_thread_from(t);
+	return td ? __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) : 0;
+}
+
+static int comm_path(char *buf, size_t n, pid_t tid)
+{
+	return snprintf(buf, n, "/proc/self/task/%d/comm", tid);
+}
+
+SHIM_EXPORT int pthread_setname_np(pthread_t t, const char *name)
+{
+	size_t len = strlen(name);
+	if (len >= TASK_COMM_LEN)
+		return ERANGE;
+	pid_t tid = live_tid(t);
+	if (tid == 0)
+		return ESRCH;
+	if (tid == shim_tid())
+		return prctl(PR_SET_NAME, name) ? errno : 0;
+	char path[64];
+	comm_path(path, sizeof path, tid);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	ssize_t w = write(fd, name, len);
+	int e = w < 0 ? errno : (size_t)w == len ? 0 : EIO;
+	close(fd);
+	return e;
+}
+
+SHIM_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
+{
+	if (len < TASK_COMM_LEN)
+		return ERANGE;
+	pid_t tid = live_tid(t);
+	if (tid == 0)
+		return ESRCH;
+	if (tid == shim_tid())
+		return prctl(PR_GET_NAME, buf) ? errno : 0;
+	char path[64];
+	comm_path(path, sizeof path, tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	ssize_t r = read(fd, buf, len);
+	int e = r < 0 ? errno : 0;
+	close(fd);
+	if (e == 0) {
+		if (r > 0 && buf[r - 1] == '\n')
+			r--;
+		buf[r] = '\0';
+	}
+	return e;
+}
+
+SHIM_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size,
+				       const cpu_set_t *set)
+{
+	pid_t tid = live_tid(t);
+	if (tid == 0)
+		return ESRCH;
+	long r = shim_syscall3(SYS_sched_setaffinity, tid, size, (long)set);
+	return r < 0 ? (int)-r : 0;
+}
+
+SHIM_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size,
+				       cpu_set_t *set)
+{
+	pid_t tid = live_tid(t);
+	if (tid == 0)
+		return ESRCH;
+	long r = shim_syscall3(SYS_sched_getaffinity, tid, size, (long)set);
+	if (r < 0)
+		return (int)-r;
+	/* The kernel fills only its own mask size; glibc clears the rest. */
+	memset((char *)set + r, 0, size - (size_t)r);
+	return 0;
+}
+
+SHIM_EXPORT int pthread_setschedparam(pthread_t t, int policy,
+				      const struct sched_param *p)
+{
+	pid_t tid = live_tid(t);
+	if (tid == 0)
+		return ESRCH;
+	long r = shim_syscall3(SYS_sched_setscheduler, tid, policy, (long)p);
+	return r < 0 ? (int)-r : 0;
+}
+
+SHIM_EXPORT int pthread_getschedparam(pthread_t t, int *policy,
+				      struct sched_param *p)
+{
+	pid_t tid = live_tid(t);
+	if (tid == 0)
+		return ESRCH;
+	long pol = shim_syscall1(SYS_sched_getscheduler, tid);
+	if (pol < 0)
+		return (int)-pol;
+	long r = shim_syscall2(SYS_sched_getparam, tid, (long)p);
+	if (r < 0)
+		return (int)-r;
+	*policy = (int)pol;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_setschedprio(pthread_t t, int prio)
+{
+	pid_t tid = live_tid(t);
+	if (tid == 0)
+		return ESRCH;
+	struct sched_param p = {.sched_priority = prio};
+	long r = shim_syscall2(SYS_sched_setparam, tid, (long)&p);
+	return r < 0 ? (int)-r : 0;
+}
+
+SHIM_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)
+{
+	pid_t tid = live_tid(t);
+	if (tid == 0)
+		return ESRCH;
+	/* The kernel's per-thread CPU clock id: ~tid << 3 | PERTHREAD | SCHED */
+	*clock = (clockid_t)((~(unsigned)tid << 3) | 4 | 2);
+	return 0;
+}
+
+SHIM_EXPORT int pthread_yield(void)
+{
+	shim_syscall0(SYS_sched_yield);
+	return 0;
+}
+
+static _Atomic int concurrency;
+
+SHIM_EXPORT int pthread_setconcurrency(int level)
+{
+	if (level < 0)
+		return EINVAL;
+	concurrency = level; /* a hint only, as in glibc: 1:1 threads */
+	return 0;
+}
+
+SHIM_EXPORT int pthread_getconcurrency(void)
+{
+	return concurrency;
+}

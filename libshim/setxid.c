@@ -1,0 +1,123 @@
+/*
+ * libshim/setxid.c -- process-wide credentials.
+ *
+ * Linux changes credentials per LWP; POSIX wants setuid() and friends to
+ * act on the whole process.  glibc broadcasts the change to the threads on
+ * its own list (SIGSETXID); libshim's threads are not on that list, so
+ * libshim wraps the family: glibc's function first (the caller and every
+ * thread glibc knows), then the same system call in each libshim thread,
+ * run by that thread from its SIGCANCEL handler (a queued signal whose
+ * value marks it as a set*id request).
+ *
+ * The thread-list lock is held for the whole broadcast: a listed thread
+ * cannot leave (unlisting takes the lock) before it has acknowledged, and
+ * a thread being created is listed before its LWP exists, with signals
+ * blocked until it starts, so it too takes the request.  The initiator
+ * waits for the acknowledgements on the counter's own address: a signal
+ * handler must not enter the park layer, whose bucket lock the interrupted
+ * thread may hold.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch/x86_64/syscall.h"
+#include "libshim/shim.h"
+#include "libshim/thread.h"
+
+#define SIGCANCEL 32
+
+static struct {
+	long nr, a, b, c;
+	_Atomic int pending; /* threads that have not run it yet */
+	_Atomic int failed;
+} req;
+
+bool shim_setxid_signal(const siginfo_t *si)
+{
+	if (si->si_code != SI_QUEUE || si->si_value.sival_ptr != &req)
+		return false;
+	if (shim_syscall3(req.nr, req.a, req.b, req.c) < 0)
+		req.failed = 1;
+	if (__atomic_sub_fetch(&req.pending, 1, __ATOMIC_RELEASE) == 0)
+		lwp_wake_addr(&req.pending, 1, false);
+	return true;
+}
+
+static void send_request(struct shim_thread *td)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = SIGCANCEL;
+	si.si_code = SI_QUEUE;
+	si.si_pid = shim_pid();
+	si.si_uid = getuid();
+	si.si_value.sival_ptr = &req;
+	shim_syscall4(SYS_rt_tgsigqueueinfo, shim_pid(), *td->td_tidp, SIGCANCEL,
+		      (long)&si);
+}
+
+/* Run the system call in every libshim thread but the caller. */
+static int broadcast(long nr, long a, long b, long c)
+{
+	struct shim_thread *self = shim_self();
+	shim_threads_lock();
+	req.nr = nr;
+	req.a = a;
+	req.b = b;
+	req.c = c;
+	req.failed = 0;
+	int n = 0;
+	for (struct shim_thread *td = shim_threads_first(); td; td = td->td_next)
+		if (td != self && !td->td_adopted && *td->td_tidp != 0)
+			n++;
+	req.pending = n;
+	for (struct shim_thread *td = shim_threads_first(); td; td = td->td_next)
+		if (td != self && !td->td_adopted && *td->td_tidp != 0)
+			send_request(td);
+	int left;
+	while ((left = __atomic_load_n(&req.pending, __ATOMIC_ACQUIRE)) != 0)
+		lwp_wait_addr(&req.pending, left, NULL, CLOCK_MONOTONIC, false);
+	int failed = req.failed;
+	shim_threads_unlock();
+	if (failed) {
+		/* Threads now disagree on credentials: glibc aborts here too. */
+		static const char msg[] =
+			"libshim: set*id failed in some threads only\n";
+		write(2, msg, sizeof msg - 1);
+		abort();
+	}
+	return 0;
+}
+
+/* Each wrapper: glibc's own function, then the other libshim threads. */
+#define SETXID_WRAPPER(name, params, args, nr, a, b, c)                       \
+	SHIM_EXPORT int name params                                            \
+	{                                                                      \
+		static int(*real) params;                                     \
+		if (real == NULL)                                              \
+			real = (int(*) params)dlvsym(RTLD_NEXT, #name,         \
+						     "GLIBC_2.2.5");          \
+		int ret_ = real args;                                          \
+		if (ret_ == 0 && shim_threads_exist())                         \
+			broadcast(nr, (long)(a), (long)(b), (long)(c));        \
+		return ret_;                                                   \
+	}
+
+SETXID_WRAPPER(setuid, (uid_t u), (u), SYS_setuid, u, 0, 0)
+SETXID_WRAPPER(setgid, (gid_t g), (g), SYS_setgid, g, 0, 0)
+SETXID_WRAPPER(seteuid, (uid_t e), (e), SYS_setresuid, -1, e, -1)
+SETXID_WRAPPER(setegid, (gid_t e), (e), SYS_setresgid, -1, e, -1)
+SETXID_WRAPPER(setreuid, (uid_t ru, uid_t eu), (ru, eu), SYS_setreuid, ru, eu, 0)
+SETXID_WRAPPER(setregid, (gid_t rg, gid_t eg), (rg, eg), SYS_setregid, rg, eg, 0)
+SETXID_WRAPPER(setresuid, (uid_t ru, uid_t eu, uid_t su), (ru, eu, su),
+	       SYS_setresuid, ru, eu, su)
+SETXID_WRAPPER(setresgid, (gid_t rg, gid_t eg, gid_t sg), (rg, eg, sg),
+	       SYS_setresgid, rg, eg, sg)
+SETXID_WRAPPER(setgroups, (size_t n, const gid_t *l), (n, l), SYS_setgroups,
+	       n, l, 0)
