@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "libshim/profile.h"
 #include "libshim/shim.h"
 
 struct shim_stats shim_stats;
@@ -21,6 +22,7 @@ __attribute__((constructor)) static void stats_setup(void)
 	if (v == NULL || *v == '\0' || (v[0] == '0' && v[1] == '\0'))
 		return;
 	report_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
+	profile_start();
 }
 
 /* A destructor, not atexit(): it also runs when the program leaves
@@ -32,4 +34,5 @@ __attribute__((destructor)) static void stats_report(void)
 	dprintf(report_fd, "libshim: threads created: %lu, parks: %lu\n",
 		(unsigned long)shim_stats.threads_created,
 		(unsigned long)shim_stats.parks);
+	profile_report(report_fd, 10);
 }

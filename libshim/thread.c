@@ -30,6 +30,7 @@
 #include "libshim/attr.h"
 #include "libshim/lock.h"
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/stack.h"
 #include "libshim/thread.h"
@@ -278,7 +279,7 @@ static int join(pthread_t t, void **result, const struct timespec *abstime,
 	struct join_wait w = {td};
 	for (;;) {
 		int e = park_wait(td, still_joining, NULL, NULL, &w, abstime,
-				  clock, PARK_CANCELLABLE, NULL);
+				  clock, PARK_CANCELLABLE | PARK_KIND(PROF_JOIN), NULL);
 		if (__atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE) == TD_REAPING)
 			break;
 		if (e == ETIMEDOUT || e == ECANCELED) {
