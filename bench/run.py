@@ -340,7 +340,7 @@ def plot(result, out_dir):
         + (f"; no data: {', '.join(missing)}" if missing else "") + "'",
         "set logscale x 2", "set xtics (2,4,8,16)", "set xrange [1.7:19]",
         "set xlabel 'threads'", "set ylabel 'M lock+unlock / s'", "set yrange [0:*]",
-        "set key outside bottom center horizontal", "set grid",
+        "set key outside bottom center horizontal maxrows 1 samplen 2", "set grid",
     ]
     for title, lines in panels:
         # Inline data ('-'), one block per series, NaN where a peer failed.
