@@ -27,10 +27,9 @@
  * cleanup (gcc's cleanup attribute) calls once_reset: the once goes back
  * to NEW and every waiter is woken, so the first of them to swap NEW for
  * RUNNING runs the routine again, as POSIX requires for cancellation.
- * The cleanup only runs during unwinding if this file is compiled with
- * -fexceptions (gcc emits no landing pads otherwise); the build must
- * provide it.  once_reset is also the single place the future cancel.c
- * cleanup registration would call.
+ * The cleanup runs during unwinding because libshim is compiled with
+ * -fexceptions (without it gcc emits no landing pad and the once would
+ * stay RUNNING for ever).  once_reset is the one place that resets.
  *
  * fork: a child inherits the word as it was.  If another thread of the
  * parent was running the routine at that moment, the child holds a
@@ -45,6 +44,7 @@
 #include <stdint.h>
 
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/visibility.h"
 
@@ -123,7 +123,8 @@ __attribute__((noinline)) static int once_slow(pthread_once_t *once,
 				continue;
 			struct once_wait ow = { once, waiting };
 			park_wait(once, once_still_running, NULL, NULL, &ow,
-				  NULL, CLOCK_MONOTONIC, 0, NULL);
+				  NULL, CLOCK_MONOTONIC, PARK_KIND(PROF_ONCE),
+				  NULL);
 			v = __atomic_load_n(once, __ATOMIC_ACQUIRE);
 			continue;
 		}

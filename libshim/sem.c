@@ -74,6 +74,7 @@
 #include "arch/x86_64/arch.h"
 #include "compat/lwp.h"
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 #include "libshim/visibility.h"
@@ -185,8 +186,8 @@ static bool sem_empty(void *ctx)
 }
 
 /* Sleep once: 0 (woken, maybe spuriously), EAGAIN (the value moved),
- * ETIMEDOUT, EINTR (shared: a signal handler ran) or ECANCELED (private:
- * a cancellation is pending). */
+ * ETIMEDOUT, EINTR (a signal handler ran, as with glibc) or ECANCELED (a
+ * cancellation is pending). */
 static int sem_sleep(struct sem *sem, const struct timespec *abstime,
 		     clockid_t clock)
 {
@@ -194,7 +195,8 @@ static int sem_sleep(struct sem *sem, const struct timespec *abstime,
 		return lwp_wait_addr(sem_value_word(sem), 0, abstime, clock,
 				     true);
 	return park_wait(sem, sem_empty, NULL, NULL, sem, abstime, clock,
-			 PARK_CANCELLABLE, NULL);
+			 PARK_CANCELLABLE | PARK_INTERRUPTIBLE |
+				 PARK_KIND(PROF_SEM), NULL);
 }
 
 static void sem_spin(struct sem *sem)
@@ -246,6 +248,11 @@ static int sem_wait_common(struct sem *sem, const struct timespec *abstime,
 		sem_spin(sem);
 		if (sem_take(sem))
 			return 0;
+		/* About to block: a cancellation that arrived meanwhile is
+		 * acted on before registering, which leaves a shared wait's
+		 * signal only the few instructions up to the system call to
+		 * arrive unseen. */
+		shim_testcancel();
 		int err = sem_wait_slow(sem, abstime, clock);
 		if (err == 0)
 			return 0;
