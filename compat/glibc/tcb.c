@@ -54,7 +54,8 @@ enum {
 
 #define AT(tp, off, type) (*(type *)((char *)(tp) + (off)))
 
-/* glibc internals, bound at load time (-z now); weak so a missing one is
+/* glibc internals, linked directly (their addresses are resolved at load);
+ * weak so a missing one is
  * NULL and reported by tcb_host_init instead of by the loader. */
 extern void *_dl_allocate_tls(void *) __attribute__((weak));
 extern void *_dl_allocate_tls_init(void *, bool) __attribute__((weak));
