@@ -243,8 +243,14 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 	}
 	if (!(c & TD_CANCEL_DISABLED)) {
 		int st = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
-		if (st != TD_EXITED && st != TD_REAPING)
+		if (st != TD_EXITED && st != TD_REAPING) {
+			/* A token first: a thread parked, or about to park,
+			 * wakes and sees the flag even if the signal lands in
+			 * the instant before it enters the kernel.  The signal
+			 * then interrupts system calls and async mode. */
+			lwp_unpark(&td->td_parker);
 			lwp_kill(*td->td_tidp, SIGCANCEL);
+		}
 	}
 	return 0;
 }
