@@ -8,10 +8,10 @@
 
 #include <pthread.h>
 #include <stdbool.h>
-#include <sched.h>
 #include <stdatomic.h>
 
 #include "arch/x86_64/arch.h"
+#include "libshim/spinwait.h"
 #include "libshim/visibility.h"
 
 /* glibc's struct __pthread_mutex_s on x86_64, field for field. */
@@ -75,24 +75,6 @@ SHIM_HIDDEN void mutex_wait_release(struct shim_mutex *m);
 SHIM_HIDDEN int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
 				     bool handed_off);
 
-/*
- * Bounded spinning before parking (as parking_lot's SpinWait): a few
- * rounds of exponentially longer pause loops, then a few sched_yield
- * calls, which let the holder run when there are more threads than cores.
- * Returns false once spinning is no longer worth it.
- */
-static inline bool shim_spin(unsigned *round)
-{
-	if (*round >= 10)
-		return false;
-	++*round;
-	if (*round <= 3) {
-		for (unsigned i = 0; i < (1u << *round); i++)
-			arch_spin_pause();
-	} else {
-		sched_yield();
-	}
-	return true;
-}
+
 
 #endif

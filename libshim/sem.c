@@ -75,6 +75,7 @@
 #include "compat/lwp.h"
 #include "libshim/park.h"
 #include "libshim/profile.h"
+#include "libshim/spinwait.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 #include "libshim/visibility.h"
@@ -90,7 +91,6 @@ _Static_assert(_Alignof(struct sem) <= _Alignof(sem_t), "sem_t alignment");
 #define SEM_SHARED 128 /* glibc's value for a process-shared semaphore */
 #define SEM_WAITERS_SHIFT 32
 #define SEM_ONE_WAITER ((uint64_t)1 << SEM_WAITERS_SHIFT)
-#define SEM_SPINS 100
 
 static struct sem *sem_of(sem_t *s)
 {
@@ -199,14 +199,17 @@ static int sem_sleep(struct sem *sem, const struct timespec *abstime,
 				 PARK_KIND(PROF_SEM), NULL);
 }
 
+/* Spin, then yield (spinwait.h), until a unit appears or others wait:
+ * yielding lets a poster on the same CPU run, spinning catches one on
+ * another CPU, both far cheaper than a sleep and a wake-up. */
 static void sem_spin(struct sem *sem)
 {
-	for (int i = 0; i < SEM_SPINS; i++) {
+	unsigned round = 0;
+	do {
 		uint64_t d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
 		if (sem_value(d) != 0 || sem_waiters(d) != 0)
 			return;
-		arch_spin_pause();
-	}
+	} while (shim_spin(&round));
 }
 
 /* Register, sleep until a unit is taken or the wait ends, deregister.
