@@ -454,7 +454,7 @@ unsigned park_unpark_requeue(
 	const void *from, const void *to,
 	enum park_requeue_op (*validate)(void *ctx),
 	void (*callback)(void *ctx, enum park_requeue_op op, unsigned unparked,
-			 unsigned requeued),
+			 unsigned requeued, bool have_more),
 	void *ctx)
 {
 	struct park_bucket *bf = bucket_of(from), *bt = bucket_of(to);
@@ -466,27 +466,35 @@ unsigned park_unpark_requeue(
 					  ? validate(ctx)
 					  : PARK_REQUEUE_ABORT;
 	if (op == PARK_REQUEUE_ABORT) {
+		if (callback != NULL)
+			callback(ctx, op, 0, 0, queue_has_key(bf->pb_head, from));
 		bucket_unlock_two(bf, bt);
 		return 0;
 	}
 
 	/* Collect first, append after: from and to may share a bucket. */
+	bool wake_first = op == PARK_UNPARK_ONE ||
+			  op == PARK_UNPARK_ONE_REQUEUE_REST;
+	bool move_rest = op == PARK_UNPARK_ONE_REQUEUE_REST ||
+			 op == PARK_REQUEUE_ALL;
 	struct park_node *wake = NULL, *moved = NULL, **link = &moved;
 	unsigned requeued = 0;
+	bool first = true;
 	struct park_node *prev = NULL, *n = bf->pb_head;
 	while (n != NULL) {
 		struct park_node *next = n->pn_next;
-		if (node_key(n) != from) {
+		if (node_key(n) != from || (!first && !move_rest)) {
 			prev = n;
 		} else {
 			queue_unlink(bf, prev, n);
-			if (op == PARK_UNPARK_ONE_REQUEUE_REST && wake == NULL) {
+			if (first && wake_first) {
 				wake = n;
 			} else {
 				*link = n;
 				link = &n->pn_next;
 				requeued++;
 			}
+			first = false;
 		}
 		n = next;
 	}
@@ -499,7 +507,8 @@ unsigned park_unpark_requeue(
 	}
 
 	if (callback != NULL)
-		callback(ctx, op, wake != NULL, requeued);
+		callback(ctx, op, wake != NULL, requeued,
+			 queue_has_key(bf->pb_head, from));
 	lwp_parker_t *p = NULL;
 	bool must_wake = false;
 	if (wake != NULL) {
