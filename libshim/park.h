@@ -81,6 +81,15 @@ SHIM_HIDDEN bool park_unpark_one(const void *key,
 						       struct park_unpark_result r),
 				 void *ctx);
 
+/*
+ * park_unpark_one with no callback, safe in a signal handler (sem_post):
+ * if the calling thread is inside a bucket critical section (the handler
+ * interrupted it there), the unpark is recorded and runs as soon as that
+ * thread leaves its last bucket lock.  Returns true if it woke a thread
+ * now.  (More than 16 unparks deferred at once run at once, unsafely.)
+ */
+SHIM_HIDDEN bool park_unpark_one_async_safe(const void *key);
+
 /* Wake every thread parked on key with token.  Returns how many. */
 SHIM_HIDDEN unsigned park_unpark_all(const void *key, uintptr_t token);
 

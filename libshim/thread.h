@@ -50,6 +50,9 @@ struct shim_thread {
 	_Atomic unsigned td_cancel;  /* TD_CANCEL_* */
 	bool td_adopted;             /* not created by libshim */
 
+	/* While pthread_create waits for the new thread to set its own
+	 * affinity and scheduling: START_PENDING, then 0 or the errno. */
+	_Atomic int td_start_status;
 	void *(*td_start)(void *);
 	void *td_arg;
 	void *td_result;
