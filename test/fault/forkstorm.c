@@ -31,7 +31,7 @@
 #include "fault.h"
 
 #define LOCKERS 3
-#define CREATORS 2
+#define CREATORS 4
 #define CHILD_THREADS 3
 #define CHILD_TIMEOUT_NS 20000000000ull
 
