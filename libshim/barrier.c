@@ -65,6 +65,7 @@
 
 #include "compat/lwp.h"
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/visibility.h"
 
 struct barrier {
@@ -159,7 +160,8 @@ static void wait_round_over(struct barrier *bar, bool shared, uint32_t round)
 				      CLOCK_MONOTONIC, true);
 		else
 			park_wait(bar, round_unchanged, NULL, NULL, &rw, NULL,
-				  CLOCK_MONOTONIC, 0, NULL);
+				  CLOCK_MONOTONIC, PARK_KIND(PROF_BARRIER),
+				  NULL);
 	}
 }
 
@@ -192,6 +194,27 @@ static void barrier_left(struct barrier *bar, bool shared, int n)
 		wake_destroyer(bar, shared);
 }
 
+/*
+ * The last arrival of round *s: count the round's waiters out before any
+ * of them can be released, then move to the next round and wake them.
+ * False if another thread arrived first (*s then holds the fresh state).
+ */
+static bool complete_round(struct barrier *bar, uint64_t *s, unsigned count,
+			   bool shared)
+{
+	int waiters = (int)(count - 1);
+	__atomic_fetch_add(&bar->b_leaving, waiters, __ATOMIC_RELAXED);
+	uint64_t next = (uint64_t)(round_of(*s) + 1) << ROUND_SHIFT;
+	if (!__atomic_compare_exchange_n(&bar->b_state, s, next, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+		barrier_left(bar, shared, waiters);
+		return false;
+	}
+	if (waiters > 0)
+		release_round(bar, shared);
+	return true;
+}
+
 SHIM_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 {
 	struct barrier *bar = barrier_of(barrier);
@@ -203,25 +226,13 @@ SHIM_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 	uint64_t s = __atomic_load_n(&bar->b_state, __ATOMIC_RELAXED);
 	for (;;) {
 		if (arrived_of(s) == count - 1) {
-			/* Last in: count the waiters out before releasing them. */
-			__atomic_fetch_add(&bar->b_leaving, (int)(count - 1),
-					   __ATOMIC_RELAXED);
-			uint64_t next = (uint64_t)(round_of(s) + 1) << ROUND_SHIFT;
-			if (__atomic_compare_exchange_n(&bar->b_state, &s, next,
-							false, __ATOMIC_ACQ_REL,
-							__ATOMIC_RELAXED)) {
-				if (count > 1)
-					release_round(bar, shared);
+			if (complete_round(bar, &s, count, shared))
 				return PTHREAD_BARRIER_SERIAL_THREAD;
-			}
-			/* Another thread arrived first; s is fresh. */
-			barrier_left(bar, shared, (int)(count - 1));
-			continue;
-		}
-		if (__atomic_compare_exchange_n(&bar->b_state, &s, s + 1, false,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_RELAXED))
+		} else if (__atomic_compare_exchange_n(&bar->b_state, &s, s + 1,
+						       false, __ATOMIC_ACQ_REL,
+						       __ATOMIC_RELAXED)) {
 			break;
+		}
 	}
 	wait_round_over(bar, shared, round_of(s));
 	barrier_left(bar, shared, 1);
@@ -251,7 +262,8 @@ SHIM_EXPORT int pthread_barrier_destroy(pthread_barrier_t *barrier)
 				      true);
 		else
 			park_wait(&bar->b_leaving, leavers_remain, NULL, NULL,
-				  bar, NULL, CLOCK_MONOTONIC, 0, NULL);
+				  bar, NULL, CLOCK_MONOTONIC,
+				  PARK_KIND(PROF_BARRIER), NULL);
 		v = __atomic_load_n(&bar->b_leaving, __ATOMIC_ACQUIRE);
 	}
 	return 0;

@@ -133,9 +133,13 @@ static int private_wait(struct shim_cond *c, struct shim_mutex *m,
 			  PARK_CANCELLABLE | PARK_KIND(PROF_COND), &token);
 	if (r == EAGAIN)
 		return 0; /* never queued, mutex still held: a spurious wake */
-	mutex_wait_reacquire(m, depth, r == 0 && token == PARK_TOKEN_HANDOFF);
+	/* A robust mutex whose owner died reports it here, as with glibc. */
+	int e = mutex_wait_reacquire(m, depth,
+				     r == 0 && token == PARK_TOKEN_HANDOFF);
 	if (r == ECANCELED)
 		shim_testcancel();
+	if (e != 0)
+		return e;
 	return r == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
@@ -245,9 +249,9 @@ static int shared_wait(struct shim_cond *c, struct shim_mutex *m,
 	/* EINTR and spurious returns are spurious wake-ups, which POSIX
 	 * allows; SIGCANCEL is one, acted on below. */
 	atomic_fetch_sub(&c->c_sleepers, 1);
-	mutex_wait_reacquire(m, depth, false);
+	int e = mutex_wait_reacquire(m, depth, false);
 	shim_testcancel();
-	return r;
+	return e != 0 ? e : r;
 }
 
 static void shared_wake(struct shim_cond *c, int n)

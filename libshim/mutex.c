@@ -39,15 +39,62 @@
  * lwp_wait_addr(shared=true) on the word itself, which works for any
  * process that maps it (mmap MAP_SHARED, across fork).
  *
- * Robust, priority-inheritance and priority-protection mutexes are not
- * implemented: the attribute calls store and report them as glibc does,
- * and pthread_mutex_init refuses them with ENOTSUP, glibc's answer on a
- * system without the feature.  So no robust or PP mutex ever exists, and
- * pthread_mutex_consistent and pthread_mutex_[gs]etprioceiling answer
- * EINVAL, as glibc does for any other mutex.
+ * Robust mutexes (PTHREAD_MUTEX_ROBUST) keep glibc's object layout and
+ * protocol word for word, because the kernel takes part and because a
+ * process-shared one may be used by plain glibc processes at the same
+ * time.  The lock word is the owner's tid, with FUTEX_WAITERS ("threads
+ * may sleep on this word") and FUTEX_OWNER_DIED.  Each thread registers
+ * a robust list with the kernel (glibc for its threads, tcb.c for ours);
+ * a robust mutex is linked into its owner's list while held, and when a
+ * thread dies the kernel walks its list, marks every word that still
+ * holds its tid FUTEX_OWNER_DIED and wakes one waiter.
+ *
+ *  - The list is glibc's: it links the address of each mutex's __next
+ *    word (the kernel finds the lock word at futex_offset, -32, from it),
+ *    with a __prev word beside it so unlock unlinks in O(1).  The kernel
+ *    follows only next links.  list_op_pending names the mutex being
+ *    taken or released, set before the lock word changes and cleared
+ *    after the list is right again, so a thread that dies in between
+ *    still has the mutex released.  The kernel reads these words only
+ *    once the thread is dead, as a signal handler would on the thread
+ *    itself, so a signal fence orders them.
+ *  - Waiting: the kernel's dead-owner wake-up is a shared futex wake on
+ *    the lock word, so robust waiters cannot use the park layer: like a
+ *    process-shared mutex's, they sleep with lwp_wait_addr(shared=true) on
+ *    the word, after setting FUTEX_WAITERS, and unlock wakes one if that
+ *    bit was set.  A woken waiter takes the word with FUTEX_WAITERS set
+ *    again, since others may still sleep.  glibc marks every robust mutex
+ *    process-shared for this reason; so does libshim, and condition
+ *    variables therefore never requeue onto one (mutex_is_pshared).
+ *  - __owner is the tid while consistent; the next locker after a death
+ *    takes the word, gets EOWNERDEAD and finds __owner INCONSISTENT until
+ *    pthread_mutex_consistent.  Unlocking it still inconsistent leaves
+ *    __owner NOTRECOVERABLE: each later locker takes the word, sees that,
+ *    releases it and reports ENOTRECOVERABLE.
+ *  - Results are glibc 2.36's, measured, with three deliberate
+ *    differences where glibc leaves a mutex broken: trylock of an
+ *    unrecoverable mutex releases the word (glibc leaves it locked by
+ *    the caller, off its robust list), pthread_mutex_consistent answers
+ *    EINVAL to a thread that does not hold the mutex (glibc makes the
+ *    caller the owner, so the holder of a recursive one can never unlock
+ *    it), and pthread_mutex_destroy answers EBUSY while it is held, as for
+ *    other mutexes (glibc destroys it, leaving it on its owner's list).
+ *  - Robust kinds fail kind_valid, so the non-robust fast and slow paths
+ *    are untouched: the robust branch is taken where they would have
+ *    reported EINVAL.
+ *
+ * Priority-inheritance and priority-protection mutexes are not
+ * implemented: the attribute calls store and report the protocol and
+ * ceiling as glibc does, and pthread_mutex_init refuses them with
+ * ENOTSUP, glibc's answer on a system without the feature.  So no PP
+ * mutex ever exists and pthread_mutex_[gs]etprioceiling answer EINVAL,
+ * as glibc does for any other mutex.
  */
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "compat/lwp.h"
@@ -61,9 +108,6 @@
 
 /* __kind (glibc nptl/pthreadP.h). */
 #define KIND_TYPE_MASK     3   /* PTHREAD_MUTEX_NORMAL .. ADAPTIVE_NP */
-#define KIND_ROBUST        16
-#define KIND_PRIO_INHERIT  32
-#define KIND_PRIO_PROTECT  64
 #define KIND_ELISION_FLAGS (256 | 512) /* elision hints: no meaning here */
 
 /* The pthread_mutexattr_t word (glibc's struct pthread_mutexattr). */
@@ -353,6 +397,246 @@ static int recurse(struct shim_mutex *m)
 	return 0;
 }
 
+/* ---- robust mutexes ---------------------------------------------- */
+
+/* __owner of a robust mutex that is not simply held (glibc's
+ * PTHREAD_MUTEX_INCONSISTENT and PTHREAD_MUTEX_NOTRECOVERABLE). */
+#define OWNER_INCONSISTENT   INT_MAX
+#define OWNER_NOTRECOVERABLE (INT_MAX - 1)
+
+/* The lock word's bits, as the kernel defines them. */
+#define WORD_WAITERS    ((int)FUTEX_WAITERS)
+#define WORD_OWNER_DIED ((int)FUTEX_OWNER_DIED)
+#define WORD_TID        ((int)FUTEX_TID_MASK)
+
+/* The robust list's futex_offset, as glibc registers it, is -32. */
+_Static_assert(offsetof(struct shim_mutex, m_list[1]) -
+			       offsetof(struct shim_mutex, m_lock) == 32,
+	       "lock word 32 bytes before the list's next word");
+
+/* A robust kind: a type, marked robust (and process-shared), with
+ * elision hints ignored.  A destroyed mutex (kind -1) is not one. */
+static bool kind_is_robust(int kind)
+{
+	return (kind & MUTEX_KIND_ROBUST) &&
+	       (kind & ~(KIND_TYPE_MASK | MUTEX_KIND_ROBUST |
+			 MUTEX_KIND_PSHARED | KIND_ELISION_FLAGS)) == 0;
+}
+
+/* The word the robust list links: the mutex's __next. */
+static void *robust_node(struct shim_mutex *m)
+{
+	return &m->m_list[1];
+}
+
+/* Every node's __prev word sits just before its __next word; the head's
+ * is struct pthread's robust_prev, just before robust_head (tcb.c). */
+static void **node_prev(void *node)
+{
+	return (void **)node - 1;
+}
+
+/* Bit 0 of a next link tells the kernel the node is a PI futex (glibc's
+ * PI mutexes; libshim has none). */
+static void *node_unmark(void *link)
+{
+	return (void *)((uintptr_t)link & ~(uintptr_t)1);
+}
+
+/* Ordered before what follows: see the top of this file. */
+static void pending_set(struct robust_list_head *h, struct shim_mutex *m)
+{
+	h->list_op_pending = robust_node(m);
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Ordered after what precedes. */
+static void pending_clear(struct robust_list_head *h)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	h->list_op_pending = NULL;
+}
+
+/* Link m first in the caller's list (m is held and pending). */
+static void robust_enqueue(struct robust_list_head *h, struct shim_mutex *m)
+{
+	void *first = h->list.next;
+	*node_prev(node_unmark(first)) = robust_node(m);
+	m->m_list[1] = first;
+	m->m_list[0] = &h->list;
+	/* Complete before the kernel can reach it. */
+	atomic_signal_fence(memory_order_seq_cst);
+	h->list.next = robust_node(m);
+}
+
+/* Unlink m from the caller's list (m is held and pending). */
+static void robust_dequeue(struct shim_mutex *m)
+{
+	void *next = m->m_list[1], *prev = m->m_list[0];
+	*node_prev(node_unmark(next)) = prev;
+	*(void **)prev = next;
+	/* Out of the list before its own link, which the kernel follows,
+	 * is cleared. */
+	atomic_signal_fence(memory_order_seq_cst);
+	m->m_list[0] = m->m_list[1] = NULL;
+}
+
+/* Free the lock word; wake one sleeper if any may sleep.  After this the
+ * mutex may be gone (taken, destroyed, unmapped by another thread). */
+static void robust_release_word(struct shim_mutex *m)
+{
+	if (atomic_exchange_explicit(&m->m_lock, 0, memory_order_release) &
+	    WORD_WAITERS)
+		lwp_wake_addr(&m->m_lock, 1, true);
+}
+
+/*
+ * The word was just taken (pending still set): from a dead owner
+ * (owner_died), or freely, in which case the mutex may have been left
+ * unrecoverable.  Returns what the locking call returns.
+ */
+static int robust_taken(struct robust_list_head *h, struct shim_mutex *m,
+			pid_t self, bool owner_died)
+{
+	int r;
+	if (!owner_died && load_owner(m) == OWNER_NOTRECOVERABLE) {
+		m->m_count = 0;
+		robust_release_word(m);
+		r = ENOTRECOVERABLE;
+	} else {
+		m->m_count = 1; /* a recursive one starts over, even so */
+		atomic_store_explicit(&m->m_owner,
+				      owner_died ? OWNER_INCONSISTENT : self,
+				      memory_order_relaxed);
+		robust_enqueue(h, m);
+		r = owner_died ? EOWNERDEAD : 0;
+	}
+	pending_clear(h);
+	return r;
+}
+
+/* An ERRORCHECK or RECURSIVE m that the caller already holds. */
+static int robust_relock(struct shim_mutex *m, int type)
+{
+	return type == PTHREAD_MUTEX_ERRORCHECK ? EDEADLK : recurse(m);
+}
+
+NOINLINE static int robust_lock(struct shim_mutex *m, int kind,
+				const struct timespec *abstime, clockid_t clock)
+{
+	struct robust_list_head *h = tcb_robust_head();
+	pid_t self = shim_tid();
+	int type = kind_type(kind);
+	/* Once we have slept, others may sleep too: keep FUTEX_WAITERS set
+	 * in the word we take, or their wake-up would be lost. */
+	int keep_waiters = 0;
+	unsigned spins = 0;
+	int r = 0;
+	pending_set(h, m);
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	for (;;) {
+		if (s == 0 || (s & WORD_OWNER_DIED)) {
+			int mine = self | (s & WORD_WAITERS) | keep_waiters;
+			if (atomic_compare_exchange_weak_explicit(
+				    &m->m_lock, &s, mine, memory_order_acquire,
+				    memory_order_relaxed))
+				return robust_taken(h, m, self,
+						    s & WORD_OWNER_DIED);
+			continue;
+		}
+		/* NORMAL and ADAPTIVE wait for themselves, as in glibc: a
+		 * deadlock, or a timeout. */
+		if ((s & WORD_TID) == self && type_tracks_owner(type)) {
+			r = robust_relock(m, type);
+			break;
+		}
+		if (abstime != NULL && !shim_timespec_valid(abstime)) {
+			r = EINVAL; /* only now: the call would block */
+			break;
+		}
+		if (abstime != NULL && abstime->tv_sec < 0) {
+			r = ETIMEDOUT; /* the kernel refuses such a deadline */
+			break;
+		}
+		if (!(s & WORD_WAITERS)) {
+			if (shim_spin(&spins)) {
+				s = atomic_load_explicit(&m->m_lock,
+							 memory_order_relaxed);
+				continue;
+			}
+			if (!atomic_compare_exchange_weak_explicit(
+				    &m->m_lock, &s, s | WORD_WAITERS,
+				    memory_order_relaxed, memory_order_relaxed))
+				continue;
+			s |= WORD_WAITERS;
+		}
+		keep_waiters = WORD_WAITERS;
+		if (lwp_wait_addr(&m->m_lock, s, abstime, clock, true) ==
+		    ETIMEDOUT) {
+			r = ETIMEDOUT;
+			break;
+		}
+		s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	}
+	pending_clear(h);
+	return r;
+}
+
+NOINLINE static int robust_trylock(struct shim_mutex *m, int kind)
+{
+	struct robust_list_head *h = tcb_robust_head();
+	pid_t self = shim_tid();
+	pending_set(h, m);
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	while (s == 0 || (s & WORD_OWNER_DIED)) {
+		/* Not FUTEX_WAITERS when free: a sleeper that was woken
+		 * sets it again before it sleeps. */
+		if (atomic_compare_exchange_weak_explicit(
+			    &m->m_lock, &s, self | (s & WORD_WAITERS),
+			    memory_order_acquire, memory_order_relaxed))
+			return robust_taken(h, m, self, s & WORD_OWNER_DIED);
+	}
+	pending_clear(h);
+	int type = kind_type(kind);
+	if ((s & WORD_TID) == self && type_tracks_owner(type))
+		return robust_relock(m, type); /* EDEADLK, as glibc's */
+	return EBUSY;
+}
+
+/* Release m, held by the caller (listed), for good. */
+static void robust_release(struct shim_mutex *m)
+{
+	struct robust_list_head *h = tcb_robust_head();
+	int owner = load_owner(m);
+	pending_set(h, m);
+	robust_dequeue(m);
+	/* Read by the next locker after it takes the word (acquire). */
+	atomic_store_explicit(&m->m_owner,
+			      owner == OWNER_INCONSISTENT ? OWNER_NOTRECOVERABLE
+							  : 0,
+			      memory_order_relaxed);
+	robust_release_word(m);
+	pending_clear(h);
+}
+
+static bool robust_held_by_caller(struct shim_mutex *m)
+{
+	return (atomic_load_explicit(&m->m_lock, memory_order_relaxed) &
+		WORD_TID) == shim_tid();
+}
+
+NOINLINE static int robust_unlock(struct shim_mutex *m, int kind)
+{
+	/* Every type checks, as in glibc (NORMAL too): EPERM. */
+	if (!robust_held_by_caller(m))
+		return EPERM;
+	if (kind_type(kind) == PTHREAD_MUTEX_RECURSIVE && --m->m_count != 0)
+		return load_owner(m) == OWNER_INCONSISTENT ? ENOTRECOVERABLE
+							   : 0;
+	robust_release(m);
+	return 0;
+}
+
 /* ---- lock, trylock, unlock --------------------------------------- */
 
 NOINLINE static int mutex_lock_slow(struct shim_mutex *m,
@@ -361,7 +645,8 @@ NOINLINE static int mutex_lock_slow(struct shim_mutex *m,
 {
 	int kind = load_kind(m);
 	if (!kind_valid(kind))
-		return EINVAL;
+		return kind_is_robust(kind) ? robust_lock(m, kind, abstime, clock)
+					    : EINVAL;
 	int type = kind_type(kind);
 	if (!type_tracks_owner(type))
 		return word_lock(m, kind, abstime, clock);
@@ -407,7 +692,7 @@ SHIM_EXPORT int pthread_mutex_trylock(pthread_mutex_t *pm)
 	struct shim_mutex *m = shim_mutex(pm);
 	int kind = load_kind(m);
 	if (!kind_valid(kind))
-		return EINVAL;
+		return kind_is_robust(kind) ? robust_trylock(m, kind) : EINVAL;
 	int type = kind_type(kind);
 	pid_t self = 0;
 	if (type_tracks_owner(type)) {
@@ -430,7 +715,7 @@ NOINLINE static int mutex_unlock_slow(struct shim_mutex *m)
 {
 	int kind = load_kind(m);
 	if (!kind_valid(kind))
-		return EINVAL;
+		return kind_is_robust(kind) ? robust_unlock(m, kind) : EINVAL;
 	int type = kind_type(kind);
 	if (type_tracks_owner(type)) {
 		if (load_owner(m) != shim_tid())
@@ -460,13 +745,13 @@ SHIM_EXPORT int pthread_mutex_unlock(pthread_mutex_t *pm)
 int mutex_wait_check(struct shim_mutex *m, unsigned *depth)
 {
 	int kind = load_kind(m);
-	if (!kind_valid(kind))
+	bool robust = kind_is_robust(kind);
+	if (!kind_valid(kind) && !robust)
 		return EINVAL;
 	*depth = 0;
 	int type = kind_type(kind);
-	if (!type_tracks_owner(type))
-		return 0;
-	if (load_owner(m) != shim_tid())
+	if (robust ? !robust_held_by_caller(m)
+		   : type_tracks_owner(type) && load_owner(m) != shim_tid())
 		return EPERM;
 	if (type == PTHREAD_MUTEX_RECURSIVE)
 		*depth = m->m_count;
@@ -476,6 +761,10 @@ int mutex_wait_check(struct shim_mutex *m, unsigned *depth)
 void mutex_wait_release(struct shim_mutex *m)
 {
 	int kind = load_kind(m);
+	if (kind & MUTEX_KIND_ROBUST) {
+		robust_release(m);
+		return;
+	}
 	if (type_tracks_owner(kind_type(kind))) {
 		m->m_count = 0;
 		atomic_store_explicit(&m->m_owner, 0, memory_order_relaxed);
@@ -483,32 +772,42 @@ void mutex_wait_release(struct shim_mutex *m)
 	word_unlock(m, kind);
 }
 
-void mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
-			  bool handed_off)
+int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
+			 bool handed_off)
 {
 	int kind = load_kind(m);
+	int type = kind_type(kind);
+	if (kind & MUTEX_KIND_ROBUST) {
+		/* Never handed off: condvars do not requeue onto it. */
+		int r = robust_lock(m, kind, NULL, CLOCK_REALTIME);
+		if (r != ENOTRECOVERABLE && type == PTHREAD_MUTEX_RECURSIVE)
+			m->m_count = depth;
+		return r;
+	}
 	if (!handed_off)
 		word_lock(m, kind, NULL, CLOCK_REALTIME);
-	int type = kind_type(kind);
 	if (type_tracks_owner(type)) {
 		atomic_store_explicit(&m->m_owner, shim_tid(),
 				      memory_order_relaxed);
 		if (type == PTHREAD_MUTEX_RECURSIVE)
 			m->m_count = depth;
 	}
+	return 0;
 }
 
-/* ---- init, destroy and the robust/PP calls ----------------------- */
+/* ---- init, destroy, consistent and the PP calls ------------------ */
 
 SHIM_EXPORT int pthread_mutex_init(pthread_mutex_t *pm,
 				   const pthread_mutexattr_t *attr)
 {
 	int a = attr != NULL ? attr_value(attr) : PTHREAD_MUTEX_NORMAL;
-	if (a & (ATTR_ROBUST | ATTR_PROTOCOL_MASK))
+	if (a & ATTR_PROTOCOL_MASK)
 		return ENOTSUP; /* see the top of this file */
 	struct shim_mutex *m = shim_mutex(pm);
 	memset(m, 0, sizeof *m);
 	int kind = a & ~ATTR_FLAG_BITS;
+	if (a & ATTR_ROBUST)
+		kind |= MUTEX_KIND_ROBUST | MUTEX_KIND_PSHARED;
 	if (a & ATTR_PSHARED)
 		kind |= MUTEX_KIND_PSHARED;
 	atomic_store_explicit(&m->m_kind, kind, memory_order_relaxed);
@@ -521,6 +820,11 @@ SHIM_EXPORT int pthread_mutex_destroy(pthread_mutex_t *pm)
 	int kind = load_kind(m);
 	if (kind_valid(kind) && word_locked(m, kind))
 		return EBUSY;
+	/* glibc destroys a held robust mutex, leaving it on its owner's
+	 * robust list; refused here, as for any other held mutex. */
+	if (kind_is_robust(kind) &&
+	    (atomic_load_explicit(&m->m_lock, memory_order_relaxed) & WORD_TID))
+		return EBUSY;
 	/* As glibc: later use of the destroyed mutex answers EINVAL, and
 	 * pthread_mutex_init may bring it back. */
 	atomic_store_explicit(&m->m_kind, -1, memory_order_relaxed);
@@ -529,8 +833,13 @@ SHIM_EXPORT int pthread_mutex_destroy(pthread_mutex_t *pm)
 
 SHIM_EXPORT int pthread_mutex_consistent(pthread_mutex_t *pm)
 {
-	(void)pm; /* only a robust mutex whose owner died can be made so */
-	return EINVAL;
+	struct shim_mutex *m = shim_mutex(pm);
+	/* glibc does not check that the caller holds it: see the top. */
+	if (!kind_is_robust(load_kind(m)) ||
+	    load_owner(m) != OWNER_INCONSISTENT || !robust_held_by_caller(m))
+		return EINVAL;
+	atomic_store_explicit(&m->m_owner, shim_tid(), memory_order_relaxed);
+	return 0;
 }
 
 NP_ALIAS(pthread_mutex_consistent, consistent_np,

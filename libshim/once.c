@@ -22,15 +22,24 @@
  * the unpark: no wake-up is lost, and an uncontended once never touches
  * the park layer.
  *
- * The routine may not return: pthread_cancel acts inside it, or it exits
- * by a C++ exception.  Both unwind through once_run's frame, where a
- * cleanup (gcc's cleanup attribute) calls once_reset: the once goes back
- * to NEW and every waiter is woken, so the first of them to swap NEW for
- * RUNNING runs the routine again, as POSIX requires for cancellation.
- * The cleanup only runs during unwinding if this file is compiled with
- * -fexceptions (gcc emits no landing pads otherwise); the build must
- * provide it.  once_reset is also the single place the future cancel.c
- * cleanup registration would call.
+ * The routine may not return: pthread_cancel or pthread_exit acts inside
+ * it, or it exits by a C++ exception.  Either way once_reset runs: the
+ * once goes back to NEW and every waiter is woken, so the first of them to
+ * swap NEW for RUNNING runs the routine again, as POSIX requires for
+ * cancellation.  once_reset is the one place that resets; two ways lead
+ * to it, because libshim does not link libgcc_s (a preload loaded into
+ * every process should not drag in another library):
+ *  - cancellation and pthread_exit unwind with libshim's own stop
+ *    function (cancel.c), which longjmps into a cleanup buffer registered
+ *    the way glibc's pthread_cleanup_push registers one -- this works in
+ *    every program;
+ *  - a C++ exception is not forced: it runs landing pads, so once_run has
+ *    a cleanup (gcc's cleanup attribute, -fexceptions).  Its personality
+ *    routine lives in libgcc_s and is referenced weakly: every program
+ *    that can throw has libgcc_s loaded (libstdc++ needs it), so it
+ *    resolves there; in a C program it is absent and unneeded.
+ * The forced unwind reaches the buffer before the landing pad (the stop
+ * function runs first for each frame), so the reset runs once.
  *
  * fork: a child inherits the word as it was.  If another thread of the
  * parent was running the routine at that moment, the child holds a
@@ -41,11 +50,14 @@
  * in 22 bits on Linux, so pid << 3 fits in an int.
  */
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/shim.h"
+#include "libshim/thread.h"
 #include "libshim/visibility.h"
 
 enum {
@@ -72,19 +84,42 @@ static void once_reset(pthread_once_t *once)
 		park_unpark_all(once, PARK_TOKEN_NORMAL);
 }
 
-/* Cleanup of once_run's frame: non-NULL only if the routine never
- * returned. */
-static void once_abandoned(pthread_once_t **running)
+/* Weak, so libgcc_s is not linked (see the top). */
+__asm__(".weak __gcc_personality_v0\n\t.weak _Unwind_Resume");
+
+struct once_guard {
+	pthread_once_t *once; /* NULL once the routine has returned */
+	__pthread_unwind_buf_t *buf;
+};
+
+/* Landing pad of once_run's frame: a C++ exception left the routine. */
+static void once_abandoned(struct once_guard *g)
 {
-	if (*running != NULL)
-		once_reset(*running);
+	if (g->once != NULL) {
+		__pthread_unregister_cancel(g->buf);
+		once_reset(g->once);
+	}
 }
 
 static void once_run(pthread_once_t *once, void (*init_routine)(void))
 {
-	__attribute__((cleanup(once_abandoned))) pthread_once_t *running = once;
+	__pthread_unwind_buf_t buf;
+	/* glibc's buffer is a jmp_buf without the signal mask, on purpose. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+	int unwound = __sigsetjmp((struct __jmp_buf_tag *)buf.__cancel_jmp_buf, 0);
+#pragma GCC diagnostic pop
+	if (unwound) {
+		/* Cancellation or pthread_exit inside the routine. */
+		once_reset(once);
+		__pthread_unwind_next(&buf);
+	}
+	__pthread_register_cancel(&buf);
+	__attribute__((cleanup(once_abandoned))) struct once_guard g = {once,
+									&buf};
 	init_routine();
-	running = NULL;
+	g.once = NULL;
+	__pthread_unregister_cancel(&buf);
 	/* Release: the routine's writes before DONE (see the essay). */
 	int old = __atomic_exchange_n(once, ONCE_DONE, __ATOMIC_RELEASE);
 	if (old & ONCE_WAITERS)
@@ -123,7 +158,8 @@ __attribute__((noinline)) static int once_slow(pthread_once_t *once,
 				continue;
 			struct once_wait ow = { once, waiting };
 			park_wait(once, once_still_running, NULL, NULL, &ow,
-				  NULL, CLOCK_MONOTONIC, 0, NULL);
+				  NULL, CLOCK_MONOTONIC, PARK_KIND(PROF_ONCE),
+				  NULL);
 			v = __atomic_load_n(once, __ATOMIC_ACQUIRE);
 			continue;
 		}

@@ -11,8 +11,10 @@
  * their own: a mutex is one word with a "somebody is parked" bit.
  *
  * A node is PN_QUEUED while on its bucket's queue.  An unparker removes
- * it under the bucket lock and marks it PN_TAKEN, reads what it needs of
- * it, and after dropping the lock posts the owner's token with lwp_unpark.
+ * it under the bucket lock, posts the owner's token (lwp_unpark_post) and
+ * only then marks it PN_TAKEN, still under the lock; after dropping the
+ * lock it asks the kernel to wake the owner (lwp_unpark_wake) if it may be
+ * asleep -- the split parking_lot makes with unpark_lock/unpark.
  *
  * Why no wake-up is lost (the seed's TODO: "a wake-up between releasing
  * the lock and parking is lost"):
@@ -32,19 +34,22 @@
  *
  * Why the stack node and the descriptor are safe:
  *  - The owner leaves park_wait only when its node is off every queue and
- *    no unparker will touch the node or the descriptor again: either it
+ *    no unparker will write the node or the descriptor again: either it
  *    removed the node itself under the bucket lock (timeout,
- *    cancellation: then nobody will post it a token), or it consumed the
- *    token of the unparker that took the node.  An unparker reads the node
- *    (pn_next, pn_parker) before posting the token, and lwp_unpark's
- *    contract lets the target be reused once the token is visible.
- *  - This rests on one invariant: only park.c posts tokens, one per node
- *    it takes, and a thread consumes that token before park_wait returns;
- *    so a thread outside park_wait has no token pending, and the token a
- *    waiter consumes is its unparker's.  (Cancellation therefore
- *    interrupts the sleep with a signal, never with lwp_unpark.)  A stray
- *    token would at worst end one lwp_park early: the loops re-check
- *    pn_state and park again.
+ *    cancellation, a signal: then nobody posts it a token), or it saw
+ *    PN_TAKEN with acquire ordering.  The unparker's last write to the
+ *    owner's memory (the token) comes before PN_TAKEN, and it reads
+ *    pn_next and pn_parker before that too; all it does afterwards is
+ *    lwp_unpark_wake, a system call that writes no memory and is harmless
+ *    on an address that has gone away.
+ *  - So a thread may carry a stray token out of park_wait (pthread_cancel
+ *    posts one, the unparker's token may arrive after the owner saw
+ *    PN_TAKEN).  A stray token only ends one later lwp_park early: every
+ *    loop re-checks pn_state and parks again.
+ *  - A consumed token with the node still PN_QUEUED is ambiguous (a stray
+ *    token, or the unparker's with PN_TAKEN about to be stored): the owner
+ *    settles it under the bucket lock, which the unparker holds from the
+ *    post to the store.
  *
  * Signals: lwp_park returns EINTR on a signal; the loop re-checks the node
  * and parks again with the same absolute deadline, so a signal neither ends
@@ -255,18 +260,29 @@ static bool bucket_fair_due(struct park_bucket *b)
 	return true;
 }
 
+/* Acquire: pairs with the release store of PN_TAKEN, after which the
+ * unparker writes nothing of ours. */
+static bool taken(struct park_node *n)
+{
+	return atomic_load_explicit(&n->pn_state, memory_order_acquire) ==
+	       PN_TAKEN;
+}
+
+/* Under the bucket lock: post n's token, then mark n taken (release).
+ * Read n first: it is its owner's again once PN_TAKEN is visible.
+ * Returns whether the owner may be asleep and needs lwp_unpark_wake. */
+static bool take(struct park_node *n)
+{
+	bool wake = lwp_unpark_post(n->pn_parker);
+	atomic_store_explicit(&n->pn_state, PN_TAKEN, memory_order_release);
+	return wake;
+}
+
 static bool cancel_pending(struct shim_thread *td)
 {
 	unsigned c = atomic_load_explicit(&td->td_cancel, memory_order_relaxed);
 	return (c & (TD_CANCEL_PENDING | TD_CANCEL_DISABLED |
 		     TD_CANCEL_RUNNING)) == TD_CANCEL_PENDING;
-}
-
-/* An unparker took the node: wait for the token it is posting. */
-static void await_token(struct shim_thread *td)
-{
-	while (lwp_park(&td->td_parker, NULL, CLOCK_MONOTONIC) != 0)
-		continue; /* EINTR: a signal, the token is still coming */
 }
 
 /*
@@ -283,18 +299,21 @@ static int sleep_on_node(struct shim_thread *td, struct park_node *n,
 	if (abstime != NULL && abstime->tv_sec < 0)
 		return ETIMEDOUT;
 	for (;;) {
+		if (taken(n))
+			return 0;
 		if ((flags & PARK_CANCELLABLE) && cancel_pending(td))
 			return ECANCELED;
 		int e = lwp_park(&td->td_parker, abstime, clock);
-		/* The token's acquire makes the unparker's writes visible. */
-		if (e == 0 && atomic_load_explicit(&n->pn_state,
-						   memory_order_relaxed) ==
-				      PN_TAKEN)
-			return 0;
+		if (e == 0 && !taken(n)) {
+			/* A stray token, or the unparker's with PN_TAKEN not
+			 * yet stored: its bucket lock tells which. */
+			struct park_bucket *b = bucket_lock_node(n);
+			bucket_unlock(b);
+		}
 		if (e == ETIMEDOUT)
 			return ETIMEDOUT;
-		/* EINTR (a signal), or a stray token: still queued or the
-		 * token is still on its way; sleep again. */
+		if (e == EINTR && (flags & PARK_INTERRUPTIBLE))
+			return EINTR;
 	}
 }
 
@@ -343,9 +362,9 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 			return r;
 		}
 		/* An unparker took the node while we gave up: its wake-up
-		 * wins, so no wake-up it meant for someone is lost. */
+		 * wins, so no wake-up it meant for someone is lost.  Its token
+		 * is already posted (before PN_TAKEN); it stays as a stray. */
 		bucket_unlock(b);
-		await_token(td);
 	}
 	if (token != NULL)
 		*token = n.pn_token;
@@ -378,10 +397,11 @@ bool park_unpark_one(const void *key,
 		return false;
 	}
 	n->pn_token = token;
-	atomic_store_explicit(&n->pn_state, PN_TAKEN, memory_order_relaxed);
 	lwp_parker_t *p = n->pn_parker;
+	bool wake = take(n);
 	bucket_unlock(b);
-	lwp_unpark(p);
+	if (wake)
+		lwp_unpark_wake(p);
 	return true;
 }
 
@@ -398,8 +418,6 @@ unsigned park_unpark_all(const void *key, uintptr_t token)
 		if (node_key(n) == key) {
 			queue_unlink(b, prev, n);
 			n->pn_token = token;
-			atomic_store_explicit(&n->pn_state, PN_TAKEN,
-					      memory_order_relaxed);
 			*link = n;
 			link = &n->pn_next;
 			count++;
@@ -409,15 +427,26 @@ unsigned park_unpark_all(const void *key, uintptr_t token)
 		n = next;
 	}
 	*link = NULL;
-	bucket_unlock(b);
-
-	/* Wake outside the lock: woken threads do not pile up on it.  A
-	 * node may vanish once its token is posted: read it first. */
+	/* Post every token under the lock; a node is its owner's to reuse
+	 * once PN_TAKEN is stored, so read it first.  Wake outside the lock,
+	 * so woken threads do not pile up on it; past the array's size
+	 * (rare: a broadcast to more sleepers) wake at once instead. */
+	lwp_parker_t *sleepers[32];
+	unsigned nsleep = 0;
 	for (n = first; n != NULL;) {
 		struct park_node *next = n->pn_next;
-		lwp_unpark(n->pn_parker);
+		lwp_parker_t *p = n->pn_parker;
+		if (take(n)) {
+			if (nsleep < sizeof sleepers / sizeof *sleepers)
+				sleepers[nsleep++] = p;
+			else
+				lwp_unpark_wake(p);
+		}
 		n = next;
 	}
+	bucket_unlock(b);
+	for (unsigned i = 0; i < nsleep; i++)
+		lwp_unpark_wake(sleepers[i]);
 	return count;
 }
 
@@ -472,15 +501,15 @@ unsigned park_unpark_requeue(
 	if (callback != NULL)
 		callback(ctx, op, wake != NULL, requeued);
 	lwp_parker_t *p = NULL;
+	bool must_wake = false;
 	if (wake != NULL) {
 		wake->pn_token = PARK_TOKEN_NORMAL;
-		atomic_store_explicit(&wake->pn_state, PN_TAKEN,
-				      memory_order_relaxed);
 		p = wake->pn_parker;
+		must_wake = take(wake);
 	}
 	bucket_unlock_two(bf, bt);
-	if (p != NULL)
-		lwp_unpark(p);
+	if (must_wake)
+		lwp_unpark_wake(p);
 	return p != NULL;
 }
 

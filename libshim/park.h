@@ -26,6 +26,7 @@
 
 /* park_wait flags. */
 #define PARK_CANCELLABLE 1u /* a cancellation point: see ECANCELED below */
+#define PARK_INTERRUPTIBLE 2u /* a signal handler ends the wait: EINTR */
 
 /* Token values with a meaning to every caller; others are per-object. */
 #define PARK_TOKEN_NORMAL  ((uintptr_t)0)
@@ -49,9 +50,13 @@
  *     CLOCK_MONOTONIC; NULL: none) passed first; timed_out(ctx, was_last)
  *     then runs under the bucket lock, was_last telling whether no other
  *     thread remains queued on key.
+ *     With PARK_INTERRUPTIBLE, returns EINTR (dequeued, timed_out called)
+ *     when a signal handler ran and the kernel did not restart the sleep,
+ *     as glibc's sem_wait does; timed_out(ctx, was_last) runs as for a
+ *     timeout.
  *     With PARK_CANCELLABLE, returns ECANCELED when the thread has a pending
  *     cancellation it must act on (it was dequeued first).
- *  Signals never make it return early and never lose a wake-up.
+ *  Otherwise signals never make it return early, and never lose a wake-up.
  */
 SHIM_HIDDEN int park_wait(const void *key, bool (*validate)(void *ctx),
 			  void (*before_sleep)(void *ctx),

@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unwind.h>
 
 #include "libshim/profile.h"
+#include "libshim/unwind.h"
 
 bool shim_profile_on;
 
@@ -71,6 +71,7 @@ static const char *const kind_names[] = {
 void profile_start(void)
 {
 	text_range();
+	shim_unwinder(); /* now, not from a waiting thread (loader lock) */
 	shim_profile_on = true;
 }
 
@@ -83,7 +84,7 @@ uint64_t profile_now(void)
 
 static _Unwind_Reason_Code find_site(struct _Unwind_Context *ctx, void *arg)
 {
-	uintptr_t pc = _Unwind_GetIP(ctx);
+	uintptr_t pc = shim_unwinder()->get_ip(ctx);
 	if (pc == 0)
 		return _URC_END_OF_STACK;
 	if (pc < text_lo || pc >= text_hi) {
@@ -97,7 +98,8 @@ void profile_wait_done(const void *key, unsigned kind, uint64_t start_ns)
 {
 	uint64_t ns = profile_now() - start_ns;
 	uintptr_t site = 0;
-	_Unwind_Backtrace(find_site, &site);
+	if (shim_unwinder())
+		shim_unwinder()->backtrace(find_site, &site);
 
 	uintptr_t k = (uintptr_t)key;
 	size_t h = (size_t)((k ^ site * 31) * 0x9e3779b97f4a7c15ull >> 52) &
@@ -158,8 +160,10 @@ static int by_total_desc(const void *a, const void *b)
 
 void profile_report(int fd, unsigned top)
 {
-	static struct lock_sum sums[ROWS];
+	struct lock_sum *sums = calloc(ROWS, sizeof *sums);
 	size_t nsums = 0;
+	if (sums == NULL)
+		return;
 	for (size_t i = 0; i < ROWS; i++) {
 		const struct row *r = &rows[i];
 		/* Waiting for a thread to finish is not contention. */
@@ -180,6 +184,7 @@ void profile_report(int fd, unsigned top)
 	}
 	if (nsums == 0) {
 		dprintf(fd, "libshim: contention: none\n");
+		free(sums);
 		return;
 	}
 	qsort(sums, nsums, sizeof *sums, by_total_desc);
@@ -198,6 +203,7 @@ void profile_report(int fd, unsigned top)
 				? kind_names[s->kind] : "?",
 			s->waits, s->total_ns / 1e6, s->max_ns / 1e6, site, name);
 	}
+	free(sums);
 	if (rows_dropped)
 		dprintf(fd, "libshim: contention: %lu waits not recorded (table "
 			"full)\n", (unsigned long)rows_dropped);

@@ -74,6 +74,8 @@
 #include "arch/x86_64/arch.h"
 #include "compat/lwp.h"
 #include "libshim/park.h"
+#include "libshim/profile.h"
+#include "libshim/spinwait.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 #include "libshim/visibility.h"
@@ -89,7 +91,6 @@ _Static_assert(_Alignof(struct sem) <= _Alignof(sem_t), "sem_t alignment");
 #define SEM_SHARED 128 /* glibc's value for a process-shared semaphore */
 #define SEM_WAITERS_SHIFT 32
 #define SEM_ONE_WAITER ((uint64_t)1 << SEM_WAITERS_SHIFT)
-#define SEM_SPINS 100
 
 static struct sem *sem_of(sem_t *s)
 {
@@ -185,8 +186,8 @@ static bool sem_empty(void *ctx)
 }
 
 /* Sleep once: 0 (woken, maybe spuriously), EAGAIN (the value moved),
- * ETIMEDOUT, EINTR (shared: a signal handler ran) or ECANCELED (private:
- * a cancellation is pending). */
+ * ETIMEDOUT, EINTR (a signal handler ran, as with glibc) or ECANCELED (a
+ * cancellation is pending). */
 static int sem_sleep(struct sem *sem, const struct timespec *abstime,
 		     clockid_t clock)
 {
@@ -194,17 +195,21 @@ static int sem_sleep(struct sem *sem, const struct timespec *abstime,
 		return lwp_wait_addr(sem_value_word(sem), 0, abstime, clock,
 				     true);
 	return park_wait(sem, sem_empty, NULL, NULL, sem, abstime, clock,
-			 PARK_CANCELLABLE, NULL);
+			 PARK_CANCELLABLE | PARK_INTERRUPTIBLE |
+				 PARK_KIND(PROF_SEM), NULL);
 }
 
+/* Spin, then yield (spinwait.h), until a unit appears or others wait:
+ * yielding lets a poster on the same CPU run, spinning catches one on
+ * another CPU, both far cheaper than a sleep and a wake-up. */
 static void sem_spin(struct sem *sem)
 {
-	for (int i = 0; i < SEM_SPINS; i++) {
+	unsigned round = 0;
+	do {
 		uint64_t d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
 		if (sem_value(d) != 0 || sem_waiters(d) != 0)
 			return;
-		arch_spin_pause();
-	}
+	} while (shim_spin(&round));
 }
 
 /* Register, sleep until a unit is taken or the wait ends, deregister.
@@ -246,6 +251,11 @@ static int sem_wait_common(struct sem *sem, const struct timespec *abstime,
 		sem_spin(sem);
 		if (sem_take(sem))
 			return 0;
+		/* About to block: a cancellation that arrived meanwhile is
+		 * acted on before registering, which leaves a shared wait's
+		 * signal only the few instructions up to the system call to
+		 * arrive unseen. */
+		shim_testcancel();
 		int err = sem_wait_slow(sem, abstime, clock);
 		if (err == 0)
 			return 0;

@@ -16,9 +16,11 @@ ALLOWED = re.compile(
 
 
 def exported_names(lib):
-    """The names of the defined dynamic symbols, without @version suffixes.
-    Version nodes (absolute symbols named after a version, when a version
-    script is used) are not functions and are left out."""
+    """The names of the defined global dynamic symbols, without @version
+    suffixes.  Left out: local symbols, which the linker may put in .dynsym
+    (nm's lower-case types; 'i' and 'u' are global all the same), and version
+    nodes (absolute symbols named after a version, when a version script is
+    used)."""
     out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True,
                          capture_output=True, text=True).stdout
     names = set()
@@ -27,7 +29,7 @@ def exported_names(lib):
         if len(fields) != 3:
             continue
         _, kind, name = fields
-        if kind == "A":
+        if kind == "A" or not (kind.isupper() or kind in "iu"):
             continue
         names.add(name.split("@")[0])
     return names

@@ -25,11 +25,13 @@ import subprocess
 import sys
 import tempfile
 
+from testproc import describe_status, run_bounded
+
 STATS_LINE = re.compile(r"^libshim: threads created: (\d+)", re.M)
 MADE_LINE = re.compile(r"^threads made: (\d+)$", re.M)
 PTHREAD_CREATE_BINDING = re.compile(
     r"binding file (\S+) \[\d+\] to (\S+) \[\d+\]: normal symbol `pthread_create'")
-TIMEOUT_S = 100
+TIMEOUT_S = 60
 
 
 def fail(prog, why):
@@ -47,8 +49,7 @@ def preload_env(lib, extra):
 
 def run(argv, env):
     try:
-        return subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, timeout=TIMEOUT_S)
+        return subprocess.CompletedProcess(argv, *run_bounded(argv, TIMEOUT_S, env=env))
     except subprocess.TimeoutExpired:
         fail(os.path.basename(argv[0]), "no exit after %d s (hang?)" % TIMEOUT_S)
 
@@ -67,7 +68,7 @@ def check_bindings(prog, argv, lib):
         proc = run(argv, env)
         if proc.returncode != 0:
             show(proc)
-            fail(prog, "exit status %d under LD_DEBUG=bindings" % proc.returncode)
+            fail(prog, "it %s under LD_DEBUG=bindings" % describe_status(proc.returncode))
         log = ""
         for name in os.listdir(tmp):
             with open(os.path.join(tmp, name), errors="replace") as f:
@@ -107,7 +108,7 @@ def main():
     if proc.returncode == 77:
         sys.exit(77)
     if proc.returncode != 0:
-        fail(prog, "its self-checks failed (exit status %d)" % proc.returncode)
+        fail(prog, "its self-checks failed: it %s" % describe_status(proc.returncode))
 
     made = MADE_LINE.findall(proc.stdout.decode(errors="replace"))
     if not made:

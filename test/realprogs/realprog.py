@@ -34,8 +34,12 @@ import tempfile
 
 import gendata
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "preload"))
+from testproc import describe_status, run_bounded  # noqa: E402
+
 STATS_LINE = re.compile(rb"^libshim: threads created: (\d+)", re.M)
-COMMAND_TIMEOUT_S = 150
+COMMAND_TIMEOUT_S = 60
 # Debian's interpreter: python3-numpy is installed for it, not for any
 # other python3 that PATH may find first.
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -68,35 +72,28 @@ class Session:
             env["SHIM_STATS"] = "1"
         return env
 
-    def run(self, argv, env=None, shim=True, stdin_path=None, stdout_path=None,
-            cwd=None):
+    def run(self, argv, env=None, shim=True, stdout_path=None, cwd=None):
         """Runs argv to completion; returns its stdout (bytes) unless it
         went to stdout_path.  A non-zero exit status is a Failure."""
-        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
         stdout = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
         try:
-            proc = subprocess.run(argv, env=self.env(env, shim), stdin=stdin,
-                                  stdout=stdout, stderr=subprocess.PIPE,
-                                  cwd=cwd or self.workdir,
-                                  timeout=COMMAND_TIMEOUT_S)
+            rc, out, err = run_bounded(argv, COMMAND_TIMEOUT_S, env=self.env(env, shim),
+                                       stdout=stdout, cwd=cwd or self.workdir)
         except subprocess.TimeoutExpired:
             raise Failure("%s: no exit after %d s (hang?)"
                           % (" ".join(argv), COMMAND_TIMEOUT_S)) from None
         finally:
-            if stdin_path:
-                stdin.close()
             if stdout_path:
                 stdout.close()
         if shim and self.preload:
-            counts = [int(n) for n in STATS_LINE.findall(proc.stderr)]
+            counts = [int(n) for n in STATS_LINE.findall(err)]
             self.stats_lines += len(counts)
             self.threads_created += sum(counts)
-        if proc.returncode != 0:
-            raise Failure("%s exited with status %d%s%s"
-                          % (" ".join(argv), proc.returncode,
-                             "" if shim else " (without libshim)",
-                             tail(proc.stderr)))
-        return proc.stdout
+        if rc != 0:
+            raise Failure("%s %s%s%s" % (" ".join(argv), describe_status(rc),
+                                         "" if shim else " (without libshim)",
+                                         tail(err)))
+        return out
 
     def path(self, name):
         return os.path.join(self.workdir, name)
@@ -277,12 +274,13 @@ def prog_stress_ng(s, extra):
     env = {}
     if s.preload:
         env = {"LD_DEBUG": "bindings", "LD_DEBUG_OUTPUT": s.path("ld")}
-    proc = subprocess.run(argv, env=s.env(env), stdin=subprocess.DEVNULL,
-                          capture_output=True, cwd=s.workdir,
-                          timeout=COMMAND_TIMEOUT_S)
-    report = proc.stdout + proc.stderr
-    if proc.returncode != 0 or b"successful run completed" not in report:
-        raise Failure("stress-ng exited with status %d%s" % (proc.returncode, tail(report)))
+    try:
+        rc, out, err = run_bounded(argv, COMMAND_TIMEOUT_S, env=s.env(env), cwd=s.workdir)
+    except subprocess.TimeoutExpired:
+        raise Failure("stress-ng: no exit after %d s (hang?)" % COMMAND_TIMEOUT_S) from None
+    report = out + err
+    if rc != 0 or b"successful run completed" not in report:
+        raise Failure("stress-ng %s%s" % (describe_status(rc), tail(report)))
     made = STRESS_PTHREADS.search(report)
     if made is None or float(made.group(1)) <= 0:
         raise Failure("stress-ng reports no pthreads created by its workers%s" % tail(report))

@@ -232,13 +232,23 @@ static void test_robust_and_priority(void **state)
 	(void)state;
 	pthread_mutexattr_t a;
 	pthread_mutex_t m;
+	/* Robust mutexes exist (test_robust.c); robust priority ones not. */
 	pthread_mutexattr_init(&a);
 	assert_int_equal(pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST),
+			 0);
+	assert_int_equal(pthread_mutex_init(&m, &a), 0);
+	assert_int_equal(pthread_mutex_consistent(&m), EINVAL);
+	assert_int_equal(pthread_mutexattr_setprotocol(&a,
+						       PTHREAD_PRIO_PROTECT),
 			 0);
 	assert_int_equal(pthread_mutex_init(&m, &a), ENOTSUP);
 	pthread_mutexattr_init(&a);
 	assert_int_equal(pthread_mutexattr_setprotocol(&a,
 						       PTHREAD_PRIO_INHERIT),
+			 0);
+	assert_int_equal(pthread_mutex_init(&m, &a), ENOTSUP);
+	assert_int_equal(pthread_mutexattr_setprotocol(&a,
+						       PTHREAD_PRIO_PROTECT),
 			 0);
 	assert_int_equal(pthread_mutex_init(&m, &a), ENOTSUP);
 

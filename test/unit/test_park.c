@@ -298,10 +298,27 @@ static void rq_callback(void *ctx, enum park_requeue_op op, unsigned unparked,
 	c->callbacks++;
 }
 
+static _Atomic int validate_calls;
+static enum park_requeue_op counting_validate(void *ctx)
+{
+	(void)ctx;
+	atomic_fetch_add(&validate_calls, 1);
+	return PARK_REQUEUE_ALL;
+}
+
 static void test_requeue(void **state)
 {
 	(void)state;
 	pthread_t t[4];
+
+	/* Nobody waits on `from`: validate is not even asked (a condvar's
+	 * record of its mutex may then be stale). */
+	validate_calls = 0;
+	assert_int_equal(park_unpark_requeue(&rq_from, &rq_to,
+					     counting_validate, NULL, NULL),
+			 0);
+	assert_int_equal(validate_calls, 0);
+
 	queued = 0;
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, all_waiter,

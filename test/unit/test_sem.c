@@ -56,6 +56,31 @@ static uint32_t waiters_of(sem_t *s)
 	return (uint32_t)(__atomic_load_n((uint64_t *)s, __ATOMIC_ACQUIRE) >> 32);
 }
 
+/* Whether thread tid of this process is asleep in the kernel: a waiter
+ * that registered and is asleep has reached its futex wait, so a signal
+ * sent now interrupts the wait itself. */
+static bool asleep(pid_t tid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');
+	return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
+}
+
+/* Wait until thread *tid (published by the thread) has registered on s
+ * and fallen asleep. */
+static void until_asleep_on(sem_t *s, _Atomic pid_t *tid)
+{
+	while (*tid == 0 || waiters_of(s) == 0 || !asleep(*tid))
+		usleep(1000);
+}
+
 /* A join that fails the test instead of hanging it. */
 static int join_within(pthread_t t, void **ret, int seconds)
 {
@@ -415,9 +440,7 @@ static void interrupt_wait(sem_t *s, bool timed, int sa_flags, int *ret,
 	struct intr w = { .s = s, .timed = timed };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, intr_waiter, &w), 0);
-	while (w.tid == 0 || waiters_of(s) == 0)
-		usleep(1000);
-	usleep(10000);
+	until_asleep_on(s, &w.tid);
 	syscall(SYS_tgkill, getpid(), w.tid, SIGUSR1);
 	usleep(30000);
 	/* Still asleep (restarted) or already out with EINTR: post either
@@ -468,27 +491,33 @@ static void test_private_wait_survives_signal(void **state)
  * Cancellation: a thread blocked in sem_wait is cancelled; it leaves
  * without a unit and without staying registered as a waiter.
  */
+struct cancel_wait {
+	sem_t s;
+	_Atomic pid_t tid;
+};
+
 static void *cancel_waiter(void *arg)
 {
-	sem_wait(arg);
+	struct cancel_wait *w = arg;
+	w->tid = (pid_t)syscall(SYS_gettid);
+	sem_wait(&w->s);
 	return (void *)1;
 }
 
 static void cancel_blocked_wait(int pshared)
 {
-	sem_t s;
-	sem_init(&s, pshared, 0);
+	struct cancel_wait w = { .tid = 0 };
+	sem_t *s = &w.s;
+	sem_init(s, pshared, 0);
 	pthread_t t;
-	assert_int_equal(pthread_create(&t, NULL, cancel_waiter, &s), 0);
-	while (waiters_of(&s) == 0)
-		usleep(1000);
-	usleep(10000);
+	assert_int_equal(pthread_create(&t, NULL, cancel_waiter, &w), 0);
+	until_asleep_on(s, &w.tid);
 	assert_int_equal(pthread_cancel(t), 0);
 	void *ret = NULL;
 	assert_int_equal(join_within(t, &ret, 10), 0);
 	assert_ptr_equal(ret, PTHREAD_CANCELED);
-	assert_int_equal(waiters_of(&s), 0);
-	assert_int_equal(value_of(&s), 0);
+	assert_int_equal(waiters_of(s), 0);
+	assert_int_equal(value_of(s), 0);
 }
 
 static void test_cancel_blocked_private(void **state)
