@@ -12,12 +12,12 @@
  * stdio on a shared FILE and on one of its own, and thread-specific data
  * whose destructor frees a block.
  *
- * What a leak would grow is measured once the process is warm (after the
- * first fifth of the joins: the allocator's arenas and the library's
- * caches have reached their size) and again at the end of each part:
+ * What a leak would grow is measured once the process is warm (after a
+ * fifth of each part: the allocator's arenas and the library's caches
+ * have reached their size) and again at the end of each part:
  * resident memory (/proc/self/statm), lines of /proc/self/maps and open
  * file descriptors.  The last two must stay flat (a few lines of slack
- * for an arena made late); memory may grow by at most RSS_SLACK_KIB,
+ * for arenas made late); memory may grow by at most RSS_SLACK_KIB,
  * which is a few bytes per thread over the run.
  */
 #define _GNU_SOURCE
@@ -33,7 +33,7 @@
 #define BATCH 8
 #define MAX_LIVE_DETACHED 32
 #define RSS_SLACK_KIB 4096
-#define MAPS_SLACK 8
+#define MAPS_SLACK 16
 
 static long opt_joins = 100000, opt_detached = 20000;
 static atomic_long threads_made;
@@ -182,6 +182,7 @@ int main(int argc, char **argv)
 	watchdog_phase("warm-up");
 	long warm = opt_joins / 5;
 	create_and_join(0, warm);
+	run_detached(opt_detached / 5);
 	struct footprint base, now;
 	footprint_take(&base);
 	footprint_print("after warm-up", &base);
@@ -196,7 +197,7 @@ int main(int argc, char **argv)
 
 	watchdog_phase("detached");
 	t0 = fault_now_ns(CLOCK_MONOTONIC);
-	run_detached(opt_detached);
+	run_detached(opt_detached - opt_detached / 5);
 	printf("%ld detached threads in %.1f s\n", opt_detached,
 	       (double)(fault_now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 	footprint_take(&now);
