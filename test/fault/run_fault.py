@@ -80,6 +80,15 @@ def run(argv, env):
         err.decode(errors="replace")
 
 
+def preload_env(lib):
+    """The environment of a run under libshim, with its statistics on."""
+    env = dict(os.environ)
+    old = env.get("LD_PRELOAD")
+    env["LD_PRELOAD"] = os.path.abspath(lib) + (" " + old if old else "")
+    env["SHIM_STATS"] = "1"
+    return env
+
+
 def judge_exit(verdict, label, status, out, err):
     print("---- %s: exit status %d" % (label, status))
     sys.stdout.write(out)
@@ -162,11 +171,7 @@ def main():
         judge_exit(verdict, "glibc", *run(args.argv, dict(os.environ)))
         sys.exit(1 if verdict.failures else 0)
 
-    env = dict(os.environ)
-    old = env.get("LD_PRELOAD")
-    env["LD_PRELOAD"] = os.path.abspath(args.lib) + (" " + old if old else "")
-    env["SHIM_STATS"] = "1"
-
+    env = preload_env(args.lib)
     glibc_out = None
     glibc_argv = args.argv[:1] + (shlex.split(args.glibc_args)
                                   if args.glibc_args is not None
