@@ -12,9 +12,12 @@
  * pass work to each other through each kind of object while a blaster
  * thread sends SIGUSR1 to every one of them, several thousand times a
  * second each, with the handler installed with SA_RESTART or (with
- * --no-restart) without.  The handler posts a semaphore, which POSIX
- * allows (sem_post is async-signal-safe); a consumer thread takes the
- * posts.
+ * --no-restart) without.  Phases: mutex (normal and error-checking;
+ * lock, trylock, timedlock), condition variable token ring (wait and
+ * clockwait), rwlock, semaphore ring (private, then process-shared),
+ * barrier, create+join; then timed waits that must time out; then
+ * "handler-sem", where the handler itself posts a semaphore every
+ * thread waits on (POSIX makes sem_post async-signal-safe).
  *
  * Checks:
  *  - every hand-off arrives (a lost wake-up is a stall; the watchdog names
