@@ -60,8 +60,10 @@ SHIM_HIDDEN int lwp_kill(pid_t tid, int sig);
  *  - An lwp_unpark that happened before this call makes it return 0 at once:
  *    the token is remembered, so no wake-up is lost between a caller's
  *    decision to sleep and the sleep itself (the seed's TODO).
- *  - Returns 0 when a token was consumed, ETIMEDOUT, or EINTR (signal or
- *    spurious kernel wake-up; no token consumed).
+ *  - Returns 0 when a token was consumed, ETIMEDOUT, EINTR (a signal
+ *    handler ran and the kernel did not restart the sleep: the same rules
+ *    as glibc's futex waits) or EAGAIN (spurious wake-up); no token is
+ *    consumed in the last three cases.
  *  - clock: CLOCK_REALTIME or CLOCK_MONOTONIC; abstime must be normalised.
  */
 SHIM_HIDDEN int lwp_park(lwp_parker_t *self, const struct timespec *abstime,
@@ -70,10 +72,18 @@ SHIM_HIDDEN int lwp_park(lwp_parker_t *self, const struct timespec *abstime,
 /*
  * lwp_unpark(target): post a wake-up token to target; wakes it if asleep.
  * At most one token is held: two unparks before a park are one wake-up.
- * target's memory may be reused by its owner the moment the token is
- * visible; the call then at worst wakes an unrelated waiter spuriously.
+ * = lwp_unpark_post, then lwp_unpark_wake if it said so.
+ *
+ * The two halves exist for the park layer: post writes the target's token
+ * word, so it must run while the target is known to exist (under the lock
+ * that keeps the target waiting); wake only names the address to the
+ * kernel, writes no memory, and is harmless once the target's memory is
+ * gone or reused (at worst a spurious wake-up of whoever waits there).
  */
 SHIM_HIDDEN void lwp_unpark(lwp_parker_t *target);
+/* Post the token; true if the target may be asleep and needs a wake. */
+SHIM_HIDDEN bool lwp_unpark_post(lwp_parker_t *target);
+SHIM_HIDDEN void lwp_unpark_wake(lwp_parker_t *target);
 
 /*
  * Address waits, for what cannot use a process-private park queue

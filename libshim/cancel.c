@@ -26,12 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <unwind.h>
 
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/syscall.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
+#include "libshim/unwind.h"
 
 #define SIGCANCEL 32
 
@@ -97,7 +97,7 @@ static _Unwind_Reason_Code unwind_stop(int version, _Unwind_Action actions,
 	(void)exc;
 	struct shim_thread *td = param;
 	bool end = actions & _UA_END_OF_STACK;
-	uintptr_t cfa = end ? UINTPTR_MAX : _Unwind_GetCFA(ctx);
+	uintptr_t cfa = end ? UINTPTR_MAX : shim_unwinder()->get_cfa(ctx);
 	run_legacy(cfa, end);
 	struct shim_cleanup *buf = td->td_cleanup;
 	/* The frame that registered buf is reached once the frame about to
@@ -125,7 +125,9 @@ static _Noreturn void unwind(struct shim_thread *td)
 	memset(&unwind_exc, 0, sizeof unwind_exc);
 	unwind_exc.exception_class = 0x5348494d554e5744ull; /* "SHIMUNWD" */
 	unwind_exc.exception_cleanup = unwind_exc_cleanup;
-	_Unwind_ForcedUnwind(&unwind_exc, unwind_stop, td);
+	const struct shim_unwind *u = shim_unwinder();
+	if (u)
+		u->forced_unwind(&unwind_exc, unwind_stop, td);
 	/* No unwind information: still honour every registered handler. */
 	run_legacy(0, true);
 	if (td->td_cleanup)
@@ -243,8 +245,14 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 	}
 	if (!(c & TD_CANCEL_DISABLED)) {
 		int st = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
-		if (st != TD_EXITED && st != TD_REAPING)
+		if (st != TD_EXITED && st != TD_REAPING) {
+			/* A token first: a thread parked, or about to park,
+			 * wakes and sees the flag even if the signal lands in
+			 * the instant before it enters the kernel.  The signal
+			 * then interrupts system calls and async mode. */
+			lwp_unpark(&td->td_parker);
 			lwp_kill(*td->td_tidp, SIGCANCEL);
+		}
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "arch/x86_64/syscall.h"
 #include "libshim/shim.h"
+#include "libshim/unwind.h"
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
@@ -24,6 +25,7 @@ int shim_init(void)
 					INIT_RUNNING, false, __ATOMIC_ACQUIRE,
 					__ATOMIC_ACQUIRE)) {
 		tcb_host_init();
+		shim_unwinder(); /* before any libshim thread: loader lock */
 		shim_cancel_signal_init();
 		shim_fork_init();
 		__atomic_store_n((int *)&init_state, INIT_DONE, __ATOMIC_RELEASE);

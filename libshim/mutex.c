@@ -1,0 +1,995 @@
+/*
+ * libshim/mutex.c -- pthread_mutex_* and pthread_mutexattr_*.
+ *
+ * A process-private mutex is one word with two bits (parking_lot's
+ * RawMutex): MUTEX_LOCKED, and MUTEX_PARKED, "threads may be parked on
+ * this mutex's address".  The waiting threads live in the park layer's
+ * queue for the address (park.c), so the mutex needs no queue and no
+ * allocation, and an all-zero pthread_mutex_t is an unlocked mutex.
+ *
+ *  - Lock: one CAS 0 -> LOCKED, inline.  Otherwise the slow path spins
+ *    for a short while as long as nobody is parked (spinning helps only
+ *    while the holder is running and no queue has formed), then sets
+ *    PARKED and parks, validating "still LOCKED|PARKED" under the bucket
+ *    lock.  An unlock that has cleared the word before we park makes that
+ *    validation fail: no wake-up is lost (see park.c).
+ *  - Unlock: one CAS LOCKED -> 0, inline.  If PARKED is set, the slow path
+ *    unparks one thread; the callback, still under the bucket lock, writes
+ *    the new word: PARKED if threads remain queued, else 0.
+ *  - Fairness: an unlocked mutex may be taken by a running thread before
+ *    the thread just woken gets there (barging); that keeps the lock hot
+ *    but could starve the woken thread.  When the park layer's fairness
+ *    timer fires (be_fair, ~every 0.5 ms) the unlocker leaves the word
+ *    LOCKED and hands the mutex directly to the woken thread
+ *    (PARK_TOKEN_HANDOFF), so every waiter eventually gets its turn.
+ *  - Why PARKED may be stale, and why that is harmless: a waiter that
+ *    times out clears PARKED only if it was the last one queued, under the
+ *    bucket lock; a condvar broadcast sets PARKED when it moves waiters
+ *    onto the mutex's queue.  A set PARKED with nobody queued costs one
+ *    slow unlock, which finds nobody and clears it.
+ *
+ * Types (glibc's __kind encoding): NORMAL/DEFAULT and ADAPTIVE take the
+ * fast paths and do not check the owner (relocking deadlocks, as in
+ * glibc).  RECURSIVE and ERRORCHECK record the owner's tid in __owner and
+ * the depth in __count, and report EDEADLK/EPERM/EAGAIN as glibc does.
+ *
+ * A PTHREAD_PROCESS_SHARED mutex cannot use the park layer, whose queues
+ * are private to this process: its word is a futex-style 0 (free), 1
+ * (held), 2 (held, maybe sleepers) and waiters sleep with
+ * lwp_wait_addr(shared=true) on the word itself, which works for any
+ * process that maps it (mmap MAP_SHARED, across fork).
+ *
+ * Robust mutexes (PTHREAD_MUTEX_ROBUST) keep glibc's object layout and
+ * protocol word for word, because the kernel takes part and because a
+ * process-shared one may be used by plain glibc processes at the same
+ * time.  The lock word is the owner's tid, with FUTEX_WAITERS ("threads
+ * may sleep on this word") and FUTEX_OWNER_DIED.  Each thread registers
+ * a robust list with the kernel (glibc for its threads, tcb.c for ours);
+ * a robust mutex is linked into its owner's list while held, and when a
+ * thread dies the kernel walks its list, marks every word that still
+ * holds its tid FUTEX_OWNER_DIED and wakes one waiter.
+ *
+ *  - The list is glibc's: it links the address of each mutex's __next
+ *    word (the kernel finds the lock word at futex_offset, -32, from it),
+ *    with a __prev word beside it so unlock unlinks in O(1).  The kernel
+ *    follows only next links.  list_op_pending names the mutex being
+ *    taken or released, set before the lock word changes and cleared
+ *    after the list is right again, so a thread that dies in between
+ *    still has the mutex released.  The kernel reads these words only
+ *    once the thread is dead, as a signal handler would on the thread
+ *    itself, so a signal fence orders them.
+ *  - Waiting: the kernel's dead-owner wake-up is a shared futex wake on
+ *    the lock word, so robust waiters cannot use the park layer: like a
+ *    process-shared mutex's, they sleep with lwp_wait_addr(shared=true) on
+ *    the word, after setting FUTEX_WAITERS, and unlock wakes one if that
+ *    bit was set.  A woken waiter takes the word with FUTEX_WAITERS set
+ *    again, since others may still sleep.  glibc marks every robust mutex
+ *    process-shared for this reason; so does libshim, and condition
+ *    variables therefore never requeue onto one (mutex_is_pshared).
+ *  - __owner is the tid while consistent; the next locker after a death
+ *    takes the word, gets EOWNERDEAD and finds __owner INCONSISTENT until
+ *    pthread_mutex_consistent.  Unlocking it still inconsistent leaves
+ *    __owner NOTRECOVERABLE: each later locker takes the word, sees that,
+ *    releases it and reports ENOTRECOVERABLE.
+ *  - Results are glibc 2.36's, measured, with three deliberate
+ *    differences where glibc leaves a mutex broken: trylock of an
+ *    unrecoverable mutex releases the word (glibc leaves it locked by
+ *    the caller, off its robust list), pthread_mutex_consistent answers
+ *    EINVAL to a thread that does not hold the mutex (glibc makes the
+ *    caller the owner, so the holder of a recursive one can never unlock
+ *    it), and pthread_mutex_destroy answers EBUSY while it is held, as for
+ *    other mutexes (glibc destroys it, leaving it on its owner's list).
+ *  - Robust kinds fail kind_valid, so the non-robust fast and slow paths
+ *    are untouched: the robust branch is taken where they would have
+ *    reported EINVAL.
+ *
+ * Priority-inheritance and priority-protection mutexes are not
+ * implemented: the attribute calls store and report the protocol and
+ * ceiling as glibc does, and pthread_mutex_init refuses them with
+ * ENOTSUP, glibc's answer on a system without the feature.  So no PP
+ * mutex ever exists and pthread_mutex_[gs]etprioceiling answer EINVAL,
+ * as glibc does for any other mutex.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "compat/lwp.h"
+#include "libshim/mutex.h"
+#include "libshim/park.h"
+#include "libshim/profile.h"
+#include "libshim/shim.h"
+#include "libshim/thread.h"
+
+#define NOINLINE __attribute__((noinline))
+
+/* __kind (glibc nptl/pthreadP.h). */
+#define KIND_TYPE_MASK     3   /* PTHREAD_MUTEX_NORMAL .. ADAPTIVE_NP */
+#define KIND_ELISION_FLAGS (256 | 512) /* elision hints: no meaning here */
+
+/* The pthread_mutexattr_t word (glibc's struct pthread_mutexattr). */
+#define ATTR_PROTOCOL_SHIFT 28
+#define ATTR_PROTOCOL_MASK  0x30000000
+#define ATTR_CEILING_SHIFT  12
+#define ATTR_CEILING_MASK   0x00fff000
+#define ATTR_ROBUST         0x40000000
+#define ATTR_PSHARED        ((int)0x80000000)
+#define ATTR_FLAG_BITS \
+	(ATTR_ROBUST | ATTR_PSHARED | ATTR_PROTOCOL_MASK | ATTR_CEILING_MASK)
+#define ATTR_NO_ELISION     512
+
+/*
+ * glibc's old names for some calls.  <pthread.h> turns several of them
+ * into macros or redirects, so they are defined under another C name and
+ * given the exported symbol name with an asm label.
+ */
+#define NP_ALIAS(target, cname, symbol)                                   \
+	extern __typeof(target) cname __asm__(symbol) SHIM_EXPORT         \
+		__attribute__((alias(#target), copy(target)))
+
+/* The process-shared word. */
+enum { PS_FREE, PS_HELD, PS_SLEEPERS };
+
+static int *attr_word(pthread_mutexattr_t *a)
+{
+	return (int *)a;
+}
+
+static int attr_value(const pthread_mutexattr_t *a)
+{
+	return *(const int *)a;
+}
+
+/* A kind this file implements: a type, optionally process-shared, with
+ * elision hints ignored.  A destroyed mutex (kind -1) is not one. */
+static bool kind_valid(int kind)
+{
+	return (kind & ~(KIND_TYPE_MASK | MUTEX_KIND_PSHARED |
+			 KIND_ELISION_FLAGS)) == 0;
+}
+
+static int kind_type(int kind)
+{
+	return kind & KIND_TYPE_MASK;
+}
+
+static bool type_tracks_owner(int type)
+{
+	return type == PTHREAD_MUTEX_RECURSIVE ||
+	       type == PTHREAD_MUTEX_ERRORCHECK;
+}
+
+static int load_kind(struct shim_mutex *m)
+{
+	return atomic_load_explicit(&m->m_kind, memory_order_relaxed);
+}
+
+/* The fast paths apply: NORMAL or ADAPTIVE, process-private. */
+static bool kind_is_plain(int kind)
+{
+	int t = kind & ~KIND_ELISION_FLAGS;
+	return t == PTHREAD_MUTEX_NORMAL || t == PTHREAD_MUTEX_ADAPTIVE_NP;
+}
+
+/* ---- process-private word ---------------------------------------- */
+
+static bool private_validate(void *ctx)
+{
+	struct shim_mutex *m = ctx;
+	return atomic_load_explicit(&m->m_lock, memory_order_relaxed) ==
+	       (MUTEX_LOCKED | MUTEX_PARKED);
+}
+
+static void private_timed_out(void *ctx, bool was_last)
+{
+	struct shim_mutex *m = ctx;
+	/* Under the bucket lock, so no thread can be queueing meanwhile. */
+	if (was_last)
+		atomic_fetch_and_explicit(&m->m_lock, ~MUTEX_PARKED,
+					  memory_order_relaxed);
+}
+
+NOINLINE static int private_lock_slow(struct shim_mutex *m,
+				      const struct timespec *abstime,
+				      clockid_t clock)
+{
+	if (abstime != NULL && !shim_timespec_valid(abstime))
+		return EINVAL; /* only now: the call would block */
+	unsigned spins = 0;
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	for (;;) {
+		if (!(s & MUTEX_LOCKED)) {
+			/* Keep PARKED: the queue is someone else's to drain. */
+			if (atomic_compare_exchange_weak_explicit(
+				    &m->m_lock, &s, s | MUTEX_LOCKED,
+				    memory_order_acquire, memory_order_relaxed))
+				return 0;
+			continue;
+		}
+		if (!(s & MUTEX_PARKED)) {
+			if (shim_spin(&spins)) {
+				s = atomic_load_explicit(&m->m_lock,
+							 memory_order_relaxed);
+				continue;
+			}
+			if (!atomic_compare_exchange_weak_explicit(
+				    &m->m_lock, &s, s | MUTEX_PARKED,
+				    memory_order_relaxed, memory_order_relaxed))
+				continue;
+		}
+		uintptr_t token = PARK_TOKEN_NORMAL;
+		int r = park_wait(m, private_validate, NULL, private_timed_out,
+				  m, abstime, clock, PARK_KIND(PROF_MUTEX),
+				  &token);
+		if (r == 0 && token == PARK_TOKEN_HANDOFF)
+			return 0; /* the unlocker left it LOCKED for us */
+		if (r == ETIMEDOUT)
+			return ETIMEDOUT;
+		spins = 0;
+		s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	}
+}
+
+static int private_lock(struct shim_mutex *m, const struct timespec *abstime,
+			clockid_t clock)
+{
+	int c = 0;
+	if (atomic_compare_exchange_strong_explicit(&m->m_lock, &c,
+						    MUTEX_LOCKED,
+						    memory_order_acquire,
+						    memory_order_relaxed))
+		return 0;
+	return private_lock_slow(m, abstime, clock);
+}
+
+static bool private_trylock(struct shim_mutex *m)
+{
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	while (!(s & MUTEX_LOCKED))
+		if (atomic_compare_exchange_weak_explicit(
+			    &m->m_lock, &s, s | MUTEX_LOCKED,
+			    memory_order_acquire, memory_order_relaxed))
+			return true;
+	return false;
+}
+
+static uintptr_t private_unpark(void *ctx, struct park_unpark_result r)
+{
+	struct shim_mutex *m = ctx;
+	if (r.unparked && r.be_fair) {
+		/* Hand off: the word stays LOCKED, now for the woken thread. */
+		if (!r.have_more)
+			atomic_store_explicit(&m->m_lock, MUTEX_LOCKED,
+					      memory_order_relaxed);
+		return PARK_TOKEN_HANDOFF;
+	}
+	/* Under the bucket lock nobody else can change the word now:
+	 * lockers see LOCKED|PARKED and queue behind this lock. */
+	atomic_store_explicit(&m->m_lock, r.have_more ? MUTEX_PARKED : 0,
+			      memory_order_release);
+	return PARK_TOKEN_NORMAL;
+}
+
+NOINLINE static void private_unlock_slow(struct shim_mutex *m)
+{
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	for (;;) {
+		if (!(s & MUTEX_LOCKED))
+			return; /* not locked: glibc's NORMAL unlock is a no-op */
+		if (s & MUTEX_PARKED)
+			break;
+		/* A timed-out waiter cleared PARKED meanwhile. */
+		if (atomic_compare_exchange_weak_explicit(
+			    &m->m_lock, &s, 0, memory_order_release,
+			    memory_order_relaxed))
+			return;
+	}
+	park_unpark_one(m, private_unpark, m);
+}
+
+static void private_unlock(struct shim_mutex *m)
+{
+	int c = MUTEX_LOCKED;
+	if (!atomic_compare_exchange_strong_explicit(&m->m_lock, &c, 0,
+						     memory_order_release,
+						     memory_order_relaxed))
+		private_unlock_slow(m);
+}
+
+/* ---- process-shared word ----------------------------------------- */
+
+static int shared_lock(struct shim_mutex *m, const struct timespec *abstime,
+		       clockid_t clock)
+{
+	int c = PS_FREE;
+	if (atomic_compare_exchange_strong_explicit(&m->m_lock, &c, PS_HELD,
+						    memory_order_acquire,
+						    memory_order_relaxed))
+		return 0;
+	if (abstime != NULL && !shim_timespec_valid(abstime))
+		return EINVAL;
+	unsigned spins = 0;
+	while (shim_spin(&spins)) {
+		c = PS_FREE;
+		if (atomic_load_explicit(&m->m_lock, memory_order_relaxed) ==
+			    PS_FREE &&
+		    atomic_compare_exchange_strong_explicit(
+			    &m->m_lock, &c, PS_HELD, memory_order_acquire,
+			    memory_order_relaxed))
+			return 0;
+	}
+	/* Taking it as PS_SLEEPERS, even when found free, keeps the wake-up
+	 * chain going for whoever else sleeps on the word. */
+	while (atomic_exchange_explicit(&m->m_lock, PS_SLEEPERS,
+					memory_order_acquire) != PS_FREE) {
+		if (abstime != NULL && abstime->tv_sec < 0)
+			return ETIMEDOUT;
+		if (lwp_wait_addr(&m->m_lock, PS_SLEEPERS, abstime, clock,
+				  true) == ETIMEDOUT)
+			return ETIMEDOUT;
+	}
+	return 0;
+}
+
+static bool shared_trylock(struct shim_mutex *m)
+{
+	int c = PS_FREE;
+	return atomic_compare_exchange_strong_explicit(
+		&m->m_lock, &c, PS_HELD, memory_order_acquire,
+		memory_order_relaxed);
+}
+
+static void shared_unlock(struct shim_mutex *m)
+{
+	if (atomic_exchange_explicit(&m->m_lock, PS_FREE,
+				     memory_order_release) == PS_SLEEPERS)
+		lwp_wake_addr(&m->m_lock, 1, true);
+}
+
+/* ---- the word of either kind ------------------------------------- */
+
+static int word_lock(struct shim_mutex *m, int kind,
+		     const struct timespec *abstime, clockid_t clock)
+{
+	if (kind & MUTEX_KIND_PSHARED)
+		return shared_lock(m, abstime, clock);
+	return private_lock(m, abstime, clock);
+}
+
+static void word_unlock(struct shim_mutex *m, int kind)
+{
+	if (kind & MUTEX_KIND_PSHARED)
+		shared_unlock(m);
+	else
+		private_unlock(m);
+}
+
+static bool word_locked(struct shim_mutex *m, int kind)
+{
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	return (kind & MUTEX_KIND_PSHARED) ? s != PS_FREE
+					   : (s & MUTEX_LOCKED) != 0;
+}
+
+/* ---- ownership (recursive, errorcheck) --------------------------- */
+
+static pid_t load_owner(struct shim_mutex *m)
+{
+	return atomic_load_explicit(&m->m_owner, memory_order_relaxed);
+}
+
+static void take_ownership(struct shim_mutex *m, int type, pid_t self)
+{
+	atomic_store_explicit(&m->m_owner, self, memory_order_relaxed);
+	if (type == PTHREAD_MUTEX_RECURSIVE)
+		m->m_count = 1;
+}
+
+/* A recursive relock by the owner: one level deeper. */
+static int recurse(struct shim_mutex *m)
+{
+	if (m->m_count + 1 == 0)
+		return EAGAIN;
+	m->m_count++;
+	return 0;
+}
+
+/* ---- robust mutexes ---------------------------------------------- */
+
+/* __owner of a robust mutex that is not simply held (glibc's
+ * PTHREAD_MUTEX_INCONSISTENT and PTHREAD_MUTEX_NOTRECOVERABLE). */
+#define OWNER_INCONSISTENT   INT_MAX
+#define OWNER_NOTRECOVERABLE (INT_MAX - 1)
+
+/* The lock word's bits, as the kernel defines them. */
+#define WORD_WAITERS    ((int)FUTEX_WAITERS)
+#define WORD_OWNER_DIED ((int)FUTEX_OWNER_DIED)
+#define WORD_TID        ((int)FUTEX_TID_MASK)
+
+/* The robust list's futex_offset, as glibc registers it, is -32. */
+_Static_assert(offsetof(struct shim_mutex, m_list[1]) -
+			       offsetof(struct shim_mutex, m_lock) == 32,
+	       "lock word 32 bytes before the list's next word");
+
+/* A robust kind: a type, marked robust (and process-shared), with
+ * elision hints ignored.  A destroyed mutex (kind -1) is not one. */
+static bool kind_is_robust(int kind)
+{
+	return (kind & MUTEX_KIND_ROBUST) &&
+	       (kind & ~(KIND_TYPE_MASK | MUTEX_KIND_ROBUST |
+			 MUTEX_KIND_PSHARED | KIND_ELISION_FLAGS)) == 0;
+}
+
+/* The word the robust list links: the mutex's __next. */
+static void *robust_node(struct shim_mutex *m)
+{
+	return &m->m_list[1];
+}
+
+/* Every node's __prev word sits just before its __next word; the head's
+ * is struct pthread's robust_prev, just before robust_head (tcb.c). */
+static void **node_prev(void *node)
+{
+	return (void **)node - 1;
+}
+
+/* Bit 0 of a next link tells the kernel the node is a PI futex (glibc's
+ * PI mutexes; libshim has none). */
+static void *node_unmark(void *link)
+{
+	return (void *)((uintptr_t)link & ~(uintptr_t)1);
+}
+
+/* Ordered before what follows: see the top of this file. */
+static void pending_set(struct robust_list_head *h, struct shim_mutex *m)
+{
+	h->list_op_pending = robust_node(m);
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Ordered after what precedes. */
+static void pending_clear(struct robust_list_head *h)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	h->list_op_pending = NULL;
+}
+
+/* Link m first in the caller's list (m is held and pending). */
+static void robust_enqueue(struct robust_list_head *h, struct shim_mutex *m)
+{
+	void *first = h->list.next;
+	*node_prev(node_unmark(first)) = robust_node(m);
+	m->m_list[1] = first;
+	m->m_list[0] = &h->list;
+	/* Complete before the kernel can reach it. */
+	atomic_signal_fence(memory_order_seq_cst);
+	h->list.next = robust_node(m);
+}
+
+/* Unlink m from the caller's list (m is held and pending). */
+static void robust_dequeue(struct shim_mutex *m)
+{
+	void *next = m->m_list[1], *prev = m->m_list[0];
+	*node_prev(node_unmark(next)) = prev;
+	*(void **)prev = next;
+	/* Out of the list before its own link, which the kernel follows,
+	 * is cleared. */
+	atomic_signal_fence(memory_order_seq_cst);
+	m->m_list[0] = m->m_list[1] = NULL;
+}
+
+/* Free the lock word; wake one sleeper if any may sleep.  After this the
+ * mutex may be gone (taken, destroyed, unmapped by another thread). */
+static void robust_release_word(struct shim_mutex *m)
+{
+	if (atomic_exchange_explicit(&m->m_lock, 0, memory_order_release) &
+	    WORD_WAITERS)
+		lwp_wake_addr(&m->m_lock, 1, true);
+}
+
+/*
+ * The word was just taken (pending still set): from a dead owner
+ * (owner_died), or freely, in which case the mutex may have been left
+ * unrecoverable.  Returns what the locking call returns.
+ */
+static int robust_taken(struct robust_list_head *h, struct shim_mutex *m,
+			pid_t self, bool owner_died)
+{
+	int r;
+	if (!owner_died && load_owner(m) == OWNER_NOTRECOVERABLE) {
+		m->m_count = 0;
+		robust_release_word(m);
+		r = ENOTRECOVERABLE;
+	} else {
+		m->m_count = 1; /* a recursive one starts over, even so */
+		atomic_store_explicit(&m->m_owner,
+				      owner_died ? OWNER_INCONSISTENT : self,
+				      memory_order_relaxed);
+		robust_enqueue(h, m);
+		r = owner_died ? EOWNERDEAD : 0;
+	}
+	pending_clear(h);
+	return r;
+}
+
+/* An ERRORCHECK or RECURSIVE m that the caller already holds. */
+static int robust_relock(struct shim_mutex *m, int type)
+{
+	return type == PTHREAD_MUTEX_ERRORCHECK ? EDEADLK : recurse(m);
+}
+
+NOINLINE static int robust_lock(struct shim_mutex *m, int kind,
+				const struct timespec *abstime, clockid_t clock)
+{
+	struct robust_list_head *h = tcb_robust_head();
+	pid_t self = shim_tid();
+	int type = kind_type(kind);
+	/* Once we have slept, others may sleep too: keep FUTEX_WAITERS set
+	 * in the word we take, or their wake-up would be lost. */
+	int keep_waiters = 0;
+	unsigned spins = 0;
+	int r = 0;
+	pending_set(h, m);
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	for (;;) {
+		if (s == 0 || (s & WORD_OWNER_DIED)) {
+			int mine = self | (s & WORD_WAITERS) | keep_waiters;
+			if (atomic_compare_exchange_weak_explicit(
+				    &m->m_lock, &s, mine, memory_order_acquire,
+				    memory_order_relaxed))
+				return robust_taken(h, m, self,
+						    s & WORD_OWNER_DIED);
+			continue;
+		}
+		/* NORMAL and ADAPTIVE wait for themselves, as in glibc: a
+		 * deadlock, or a timeout. */
+		if ((s & WORD_TID) == self && type_tracks_owner(type)) {
+			r = robust_relock(m, type);
+			break;
+		}
+		if (abstime != NULL && !shim_timespec_valid(abstime)) {
+			r = EINVAL; /* only now: the call would block */
+			break;
+		}
+		if (abstime != NULL && abstime->tv_sec < 0) {
+			r = ETIMEDOUT; /* the kernel refuses such a deadline */
+			break;
+		}
+		if (!(s & WORD_WAITERS)) {
+			if (shim_spin(&spins)) {
+				s = atomic_load_explicit(&m->m_lock,
+							 memory_order_relaxed);
+				continue;
+			}
+			if (!atomic_compare_exchange_weak_explicit(
+				    &m->m_lock, &s, s | WORD_WAITERS,
+				    memory_order_relaxed, memory_order_relaxed))
+				continue;
+			s |= WORD_WAITERS;
+		}
+		keep_waiters = WORD_WAITERS;
+		if (lwp_wait_addr(&m->m_lock, s, abstime, clock, true) ==
+		    ETIMEDOUT) {
+			r = ETIMEDOUT;
+			break;
+		}
+		s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	}
+	pending_clear(h);
+	return r;
+}
+
+NOINLINE static int robust_trylock(struct shim_mutex *m, int kind)
+{
+	struct robust_list_head *h = tcb_robust_head();
+	pid_t self = shim_tid();
+	pending_set(h, m);
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	while (s == 0 || (s & WORD_OWNER_DIED)) {
+		/* Not FUTEX_WAITERS when free: a sleeper that was woken
+		 * sets it again before it sleeps. */
+		if (atomic_compare_exchange_weak_explicit(
+			    &m->m_lock, &s, self | (s & WORD_WAITERS),
+			    memory_order_acquire, memory_order_relaxed))
+			return robust_taken(h, m, self, s & WORD_OWNER_DIED);
+	}
+	pending_clear(h);
+	int type = kind_type(kind);
+	if ((s & WORD_TID) == self && type_tracks_owner(type))
+		return robust_relock(m, type); /* EDEADLK, as glibc's */
+	return EBUSY;
+}
+
+/* Release m, held by the caller (listed), for good. */
+static void robust_release(struct shim_mutex *m)
+{
+	struct robust_list_head *h = tcb_robust_head();
+	int owner = load_owner(m);
+	pending_set(h, m);
+	robust_dequeue(m);
+	/* Read by the next locker after it takes the word (acquire). */
+	atomic_store_explicit(&m->m_owner,
+			      owner == OWNER_INCONSISTENT ? OWNER_NOTRECOVERABLE
+							  : 0,
+			      memory_order_relaxed);
+	robust_release_word(m);
+	pending_clear(h);
+}
+
+static bool robust_held_by_caller(struct shim_mutex *m)
+{
+	return (atomic_load_explicit(&m->m_lock, memory_order_relaxed) &
+		WORD_TID) == shim_tid();
+}
+
+NOINLINE static int robust_unlock(struct shim_mutex *m, int kind)
+{
+	/* Every type checks, as in glibc (NORMAL too): EPERM. */
+	if (!robust_held_by_caller(m))
+		return EPERM;
+	if (kind_type(kind) == PTHREAD_MUTEX_RECURSIVE && --m->m_count != 0)
+		return load_owner(m) == OWNER_INCONSISTENT ? ENOTRECOVERABLE
+							   : 0;
+	robust_release(m);
+	return 0;
+}
+
+/* ---- lock, trylock, unlock --------------------------------------- */
+
+NOINLINE static int mutex_lock_slow(struct shim_mutex *m,
+				    const struct timespec *abstime,
+				    clockid_t clock)
+{
+	int kind = load_kind(m);
+	if (!kind_valid(kind))
+		return kind_is_robust(kind) ? robust_lock(m, kind, abstime, clock)
+					    : EINVAL;
+	int type = kind_type(kind);
+	if (!type_tracks_owner(type))
+		return word_lock(m, kind, abstime, clock);
+
+	pid_t self = shim_tid();
+	if (load_owner(m) == self)
+		return type == PTHREAD_MUTEX_ERRORCHECK ? EDEADLK : recurse(m);
+	int r = word_lock(m, kind, abstime, clock);
+	if (r == 0)
+		take_ownership(m, type, self);
+	return r;
+}
+
+SHIM_EXPORT int pthread_mutex_lock(pthread_mutex_t *pm)
+{
+	struct shim_mutex *m = shim_mutex(pm);
+	int c = 0;
+	if (__builtin_expect(kind_is_plain(load_kind(m)), 1) &&
+	    atomic_compare_exchange_strong_explicit(&m->m_lock, &c,
+						    MUTEX_LOCKED,
+						    memory_order_acquire,
+						    memory_order_relaxed))
+		return 0;
+	return mutex_lock_slow(m, NULL, CLOCK_REALTIME);
+}
+
+SHIM_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *pm, clockid_t clock,
+				       const struct timespec *abstime)
+{
+	if (!shim_clock_valid(clock))
+		return EINVAL;
+	return mutex_lock_slow(shim_mutex(pm), abstime, clock);
+}
+
+SHIM_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *pm,
+				       const struct timespec *abstime)
+{
+	return mutex_lock_slow(shim_mutex(pm), abstime, CLOCK_REALTIME);
+}
+
+SHIM_EXPORT int pthread_mutex_trylock(pthread_mutex_t *pm)
+{
+	struct shim_mutex *m = shim_mutex(pm);
+	int kind = load_kind(m);
+	if (!kind_valid(kind))
+		return kind_is_robust(kind) ? robust_trylock(m, kind) : EINVAL;
+	int type = kind_type(kind);
+	pid_t self = 0;
+	if (type_tracks_owner(type)) {
+		self = shim_tid();
+		/* glibc: EBUSY, not EDEADLK, for an errorcheck relock. */
+		if (load_owner(m) == self)
+			return type == PTHREAD_MUTEX_RECURSIVE ? recurse(m)
+							       : EBUSY;
+	}
+	bool got = (kind & MUTEX_KIND_PSHARED) ? shared_trylock(m)
+					       : private_trylock(m);
+	if (!got)
+		return EBUSY;
+	if (self != 0)
+		take_ownership(m, type, self);
+	return 0;
+}
+
+NOINLINE static int mutex_unlock_slow(struct shim_mutex *m)
+{
+	int kind = load_kind(m);
+	if (!kind_valid(kind))
+		return kind_is_robust(kind) ? robust_unlock(m, kind) : EINVAL;
+	int type = kind_type(kind);
+	if (type_tracks_owner(type)) {
+		if (load_owner(m) != shim_tid())
+			return EPERM;
+		if (type == PTHREAD_MUTEX_RECURSIVE && --m->m_count != 0)
+			return 0;
+		atomic_store_explicit(&m->m_owner, 0, memory_order_relaxed);
+	}
+	word_unlock(m, kind);
+	return 0;
+}
+
+SHIM_EXPORT int pthread_mutex_unlock(pthread_mutex_t *pm)
+{
+	struct shim_mutex *m = shim_mutex(pm);
+	int c = MUTEX_LOCKED;
+	if (__builtin_expect(kind_is_plain(load_kind(m)), 1) &&
+	    atomic_compare_exchange_strong_explicit(&m->m_lock, &c, 0,
+						    memory_order_release,
+						    memory_order_relaxed))
+		return 0;
+	return mutex_unlock_slow(m);
+}
+
+/* ---- condition variable support (mutex.h) ------------------------ */
+
+int mutex_wait_check(struct shim_mutex *m, unsigned *depth)
+{
+	int kind = load_kind(m);
+	bool robust = kind_is_robust(kind);
+	if (!kind_valid(kind) && !robust)
+		return EINVAL;
+	*depth = 0;
+	int type = kind_type(kind);
+	if (robust ? !robust_held_by_caller(m)
+		   : type_tracks_owner(type) && load_owner(m) != shim_tid())
+		return EPERM;
+	if (type == PTHREAD_MUTEX_RECURSIVE)
+		*depth = m->m_count;
+	return 0;
+}
+
+void mutex_wait_release(struct shim_mutex *m)
+{
+	int kind = load_kind(m);
+	if (kind & MUTEX_KIND_ROBUST) {
+		robust_release(m);
+		return;
+	}
+	if (type_tracks_owner(kind_type(kind))) {
+		m->m_count = 0;
+		atomic_store_explicit(&m->m_owner, 0, memory_order_relaxed);
+	}
+	word_unlock(m, kind);
+}
+
+int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
+			 bool handed_off)
+{
+	int kind = load_kind(m);
+	int type = kind_type(kind);
+	if (kind & MUTEX_KIND_ROBUST) {
+		/* Never handed off: condvars do not requeue onto it. */
+		int r = robust_lock(m, kind, NULL, CLOCK_REALTIME);
+		if (r != ENOTRECOVERABLE && type == PTHREAD_MUTEX_RECURSIVE)
+			m->m_count = depth;
+		return r;
+	}
+	if (!handed_off)
+		word_lock(m, kind, NULL, CLOCK_REALTIME);
+	if (type_tracks_owner(type)) {
+		atomic_store_explicit(&m->m_owner, shim_tid(),
+				      memory_order_relaxed);
+		if (type == PTHREAD_MUTEX_RECURSIVE)
+			m->m_count = depth;
+	}
+	return 0;
+}
+
+/* ---- init, destroy, consistent and the PP calls ------------------ */
+
+SHIM_EXPORT int pthread_mutex_init(pthread_mutex_t *pm,
+				   const pthread_mutexattr_t *attr)
+{
+	int a = attr != NULL ? attr_value(attr) : PTHREAD_MUTEX_NORMAL;
+	if (a & ATTR_PROTOCOL_MASK)
+		return ENOTSUP; /* see the top of this file */
+	struct shim_mutex *m = shim_mutex(pm);
+	memset(m, 0, sizeof *m);
+	int kind = a & ~ATTR_FLAG_BITS;
+	if (a & ATTR_ROBUST)
+		kind |= MUTEX_KIND_ROBUST | MUTEX_KIND_PSHARED;
+	if (a & ATTR_PSHARED)
+		kind |= MUTEX_KIND_PSHARED;
+	atomic_store_explicit(&m->m_kind, kind, memory_order_relaxed);
+	return 0;
+}
+
+SHIM_EXPORT int pthread_mutex_destroy(pthread_mutex_t *pm)
+{
+	struct shim_mutex *m = shim_mutex(pm);
+	int kind = load_kind(m);
+	if (kind_valid(kind) && word_locked(m, kind))
+		return EBUSY;
+	/* glibc destroys a held robust mutex, leaving it on its owner's
+	 * robust list; refused here, as for any other held mutex. */
+	if (kind_is_robust(kind) &&
+	    (atomic_load_explicit(&m->m_lock, memory_order_relaxed) & WORD_TID))
+		return EBUSY;
+	/* As glibc: later use of the destroyed mutex answers EINVAL, and
+	 * pthread_mutex_init may bring it back. */
+	atomic_store_explicit(&m->m_kind, -1, memory_order_relaxed);
+	return 0;
+}
+
+SHIM_EXPORT int pthread_mutex_consistent(pthread_mutex_t *pm)
+{
+	struct shim_mutex *m = shim_mutex(pm);
+	/* glibc does not check that the caller holds it: see the top. */
+	if (!kind_is_robust(load_kind(m)) ||
+	    load_owner(m) != OWNER_INCONSISTENT || !robust_held_by_caller(m))
+		return EINVAL;
+	atomic_store_explicit(&m->m_owner, shim_tid(), memory_order_relaxed);
+	return 0;
+}
+
+NP_ALIAS(pthread_mutex_consistent, consistent_np,
+	 "pthread_mutex_consistent_np");
+
+SHIM_EXPORT int pthread_mutex_getprioceiling(const pthread_mutex_t *pm,
+					     int *prioceiling)
+{
+	(void)pm, (void)prioceiling; /* not a PRIO_PROTECT mutex */
+	return EINVAL;
+}
+
+SHIM_EXPORT int pthread_mutex_setprioceiling(pthread_mutex_t *pm,
+					     int prioceiling, int *old)
+{
+	(void)pm, (void)prioceiling, (void)old; /* as above */
+	return EINVAL;
+}
+
+/* ---- pthread_mutexattr_* ----------------------------------------- */
+
+SHIM_EXPORT int pthread_mutexattr_init(pthread_mutexattr_t *attr)
+{
+	memset(attr, 0, sizeof *attr);
+	*attr_word(attr) = PTHREAD_MUTEX_NORMAL;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_mutexattr_destroy(pthread_mutexattr_t *attr)
+{
+	(void)attr;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_mutexattr_settype(pthread_mutexattr_t *attr,
+					  int type)
+{
+	if (type < PTHREAD_MUTEX_NORMAL || type > PTHREAD_MUTEX_ADAPTIVE_NP)
+		return EINVAL;
+	/* glibc marks an explicit NORMAL so (it cannot tell it from
+	 * DEFAULT otherwise); kept for objects that compare kinds. */
+	if (type == PTHREAD_MUTEX_NORMAL)
+		type |= ATTR_NO_ELISION;
+	int *w = attr_word(attr);
+	*w = (*w & ATTR_FLAG_BITS) | type;
+	return 0;
+}
+
+NP_ALIAS(pthread_mutexattr_settype, setkind_np,
+	 "pthread_mutexattr_setkind_np");
+
+SHIM_EXPORT int pthread_mutexattr_gettype(const pthread_mutexattr_t *attr,
+					  int *type)
+{
+	*type = attr_value(attr) & ~ATTR_FLAG_BITS & ~ATTR_NO_ELISION;
+	return 0;
+}
+
+NP_ALIAS(pthread_mutexattr_gettype, getkind_np,
+	 "pthread_mutexattr_getkind_np");
+
+SHIM_EXPORT int pthread_mutexattr_setpshared(pthread_mutexattr_t *attr,
+					     int pshared)
+{
+	int *w = attr_word(attr);
+	if (pshared == PTHREAD_PROCESS_PRIVATE)
+		*w &= ~ATTR_PSHARED;
+	else if (pshared == PTHREAD_PROCESS_SHARED)
+		*w |= ATTR_PSHARED;
+	else
+		return EINVAL;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_mutexattr_getpshared(const pthread_mutexattr_t *attr,
+					     int *pshared)
+{
+	*pshared = (attr_value(attr) & ATTR_PSHARED) ? PTHREAD_PROCESS_SHARED
+						     : PTHREAD_PROCESS_PRIVATE;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_mutexattr_setprotocol(pthread_mutexattr_t *attr,
+					      int protocol)
+{
+	if (protocol != PTHREAD_PRIO_NONE && protocol != PTHREAD_PRIO_INHERIT &&
+	    protocol != PTHREAD_PRIO_PROTECT)
+		return EINVAL;
+	int *w = attr_word(attr);
+	*w = (*w & ~ATTR_PROTOCOL_MASK) | (protocol << ATTR_PROTOCOL_SHIFT);
+	return 0;
+}
+
+SHIM_EXPORT int pthread_mutexattr_getprotocol(const pthread_mutexattr_t *attr,
+					      int *protocol)
+{
+	*protocol = (attr_value(attr) & ATTR_PROTOCOL_MASK) >>
+		    ATTR_PROTOCOL_SHIFT;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_mutexattr_setprioceiling(pthread_mutexattr_t *attr,
+						 int prioceiling)
+{
+	int lo = sched_get_priority_min(SCHED_FIFO);
+	int hi = sched_get_priority_max(SCHED_FIFO);
+	int field = ATTR_CEILING_MASK >> ATTR_CEILING_SHIFT;
+	if (prioceiling < lo || prioceiling > hi ||
+	    (prioceiling & field) != prioceiling)
+		return EINVAL;
+	int *w = attr_word(attr);
+	*w = (*w & ~ATTR_CEILING_MASK) | (prioceiling << ATTR_CEILING_SHIFT);
+	return 0;
+}
+
+SHIM_EXPORT int
+pthread_mutexattr_getprioceiling(const pthread_mutexattr_t *attr,
+				 int *prioceiling)
+{
+	int c = (attr_value(attr) & ATTR_CEILING_MASK) >> ATTR_CEILING_SHIFT;
+	/* Never set: glibc reports the lowest SCHED_FIFO priority. */
+	if (c == 0)
+		c = sched_get_priority_min(SCHED_FIFO);
+	*prioceiling = c;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_mutexattr_setrobust(pthread_mutexattr_t *attr,
+					    int robust)
+{
+	int *w = attr_word(attr);
+	if (robust == PTHREAD_MUTEX_STALLED)
+		*w &= ~ATTR_ROBUST;
+	else if (robust == PTHREAD_MUTEX_ROBUST)
+		*w |= ATTR_ROBUST;
+	else
+		return EINVAL;
+	return 0;
+}
+
+NP_ALIAS(pthread_mutexattr_setrobust, setrobust_np,
+	 "pthread_mutexattr_setrobust_np");
+
+SHIM_EXPORT int pthread_mutexattr_getrobust(const pthread_mutexattr_t *attr,
+					    int *robust)
+{
+	*robust = (attr_value(attr) & ATTR_ROBUST) ? PTHREAD_MUTEX_ROBUST
+						   : PTHREAD_MUTEX_STALLED;
+	return 0;
+}
+
+NP_ALIAS(pthread_mutexattr_getrobust, getrobust_np,
+	 "pthread_mutexattr_getrobust_np");

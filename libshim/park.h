@@ -26,6 +26,7 @@
 
 /* park_wait flags. */
 #define PARK_CANCELLABLE 1u /* a cancellation point: see ECANCELED below */
+#define PARK_INTERRUPTIBLE 2u /* a signal handler ends the wait: EINTR */
 
 /* Token values with a meaning to every caller; others are per-object. */
 #define PARK_TOKEN_NORMAL  ((uintptr_t)0)
@@ -49,9 +50,13 @@
  *     CLOCK_MONOTONIC; NULL: none) passed first; timed_out(ctx, was_last)
  *     then runs under the bucket lock, was_last telling whether no other
  *     thread remains queued on key.
+ *     With PARK_INTERRUPTIBLE, returns EINTR (dequeued, timed_out called)
+ *     when a signal handler ran and the kernel did not restart the sleep,
+ *     as glibc's sem_wait does; timed_out(ctx, was_last) runs as for a
+ *     timeout.
  *     With PARK_CANCELLABLE, returns ECANCELED when the thread has a pending
  *     cancellation it must act on (it was dequeued first).
- *  Signals never make it return early and never lose a wake-up.
+ *  Otherwise signals never make it return early, and never lose a wake-up.
  */
 SHIM_HIDDEN int park_wait(const void *key, bool (*validate)(void *ctx),
 			  void (*before_sleep)(void *ctx),
@@ -82,6 +87,8 @@ SHIM_HIDDEN unsigned park_unpark_all(const void *key, uintptr_t token);
 /* What park_unpark_requeue's validate decides. */
 enum park_requeue_op {
 	PARK_REQUEUE_ABORT,           /* do nothing */
+	PARK_UNPARK_ONE,              /* wake the first, leave the rest */
+	PARK_REQUEUE_ONE,             /* move the first, wake none */
 	PARK_UNPARK_ONE_REQUEUE_REST, /* wake the first, move the rest */
 	PARK_REQUEUE_ALL,             /* move all, wake none */
 };
@@ -89,15 +96,17 @@ enum park_requeue_op {
 /*
  * Atomically (under both buckets' locks) let validate(ctx) choose an op,
  * then move threads parked on from to the tail of to's queue; callback(ctx,
- * op, n_unparked, n_requeued) runs under the locks before any wake-up.
- * Returns the number of threads woken.  Used by condvar broadcast, so the
- * waiters queue on the mutex instead of stampeding for it.
+ * op, n_unparked, n_requeued, have_more) runs under the locks before any
+ * wake-up, also when nothing was done (have_more: threads remain parked on
+ * from).  validate is not asked when nobody waits on from.  Returns the number
+ * of threads woken.  Used by condition variables: a signalled or broadcast
+ * waiter queues on the mutex instead of waking only to find it taken.
  */
 SHIM_HIDDEN unsigned park_unpark_requeue(
 	const void *from, const void *to,
 	enum park_requeue_op (*validate)(void *ctx),
 	void (*callback)(void *ctx, enum park_requeue_op op, unsigned unparked,
-			 unsigned requeued),
+			 unsigned requeued, bool have_more),
 	void *ctx);
 
 /* In a fork child: every queued thread is gone; empty all queues and

@@ -14,15 +14,16 @@
  * looked up once, at exit.
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unwind.h>
 
 #include "libshim/profile.h"
+#include "libshim/unwind.h"
 
 bool shim_profile_on;
 
@@ -39,9 +40,25 @@ static struct row rows[ROWS];
 static _Atomic int rows_lock;
 static _Atomic unsigned long rows_dropped;
 
-/* libshim's own text, from the linker: frames inside it are not sites. */
-extern const char __ehdr_start[] __attribute__((visibility("hidden")));
-extern const char _etext[] __attribute__((visibility("hidden")));
+/* libshim's own ELF header, from the linker; its executable segment is
+ * found from the program headers, with no libc call (see text_range). */
+extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
+static uintptr_t text_lo, text_hi;
+
+static void text_range(void)
+{
+	const ElfW(Ehdr) *eh = &__ehdr_start;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
+	uintptr_t base = (uintptr_t)eh;
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0)
+			base = (uintptr_t)eh - ph[i].p_vaddr;
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+			text_lo = base + ph[i].p_vaddr;
+			text_hi = text_lo + ph[i].p_memsz;
+		}
+}
 
 static const char *const kind_names[] = {
 	[PROF_NONE] = "?",          [PROF_MUTEX] = "mutex",
@@ -50,6 +67,13 @@ static const char *const kind_names[] = {
 	[PROF_BARRIER] = "barrier", [PROF_JOIN] = "join",
 	[PROF_ONCE] = "once",
 };
+
+void profile_start(void)
+{
+	text_range();
+	shim_unwinder(); /* now, not from a waiting thread (loader lock) */
+	shim_profile_on = true;
+}
 
 uint64_t profile_now(void)
 {
@@ -60,10 +84,10 @@ uint64_t profile_now(void)
 
 static _Unwind_Reason_Code find_site(struct _Unwind_Context *ctx, void *arg)
 {
-	uintptr_t pc = _Unwind_GetIP(ctx);
+	uintptr_t pc = shim_unwinder()->get_ip(ctx);
 	if (pc == 0)
 		return _URC_END_OF_STACK;
-	if (pc < (uintptr_t)__ehdr_start || pc >= (uintptr_t)_etext) {
+	if (pc < text_lo || pc >= text_hi) {
 		*(uintptr_t *)arg = pc - 1; /* inside the call instruction */
 		return _URC_END_OF_STACK;
 	}
@@ -74,7 +98,8 @@ void profile_wait_done(const void *key, unsigned kind, uint64_t start_ns)
 {
 	uint64_t ns = profile_now() - start_ns;
 	uintptr_t site = 0;
-	_Unwind_Backtrace(find_site, &site);
+	if (shim_unwinder())
+		shim_unwinder()->backtrace(find_site, &site);
 
 	uintptr_t k = (uintptr_t)key;
 	size_t h = (size_t)((k ^ site * 31) * 0x9e3779b97f4a7c15ull >> 52) &
@@ -135,11 +160,14 @@ static int by_total_desc(const void *a, const void *b)
 
 void profile_report(int fd, unsigned top)
 {
-	static struct lock_sum sums[ROWS];
+	struct lock_sum *sums = calloc(ROWS, sizeof *sums);
 	size_t nsums = 0;
+	if (sums == NULL)
+		return;
 	for (size_t i = 0; i < ROWS; i++) {
 		const struct row *r = &rows[i];
-		if (r->key == 0)
+		/* Waiting for a thread to finish is not contention. */
+		if (r->key == 0 || r->kind == PROF_JOIN)
 			continue;
 		size_t j = 0;
 		while (j < nsums && sums[j].key != r->key)
@@ -156,6 +184,7 @@ void profile_report(int fd, unsigned top)
 	}
 	if (nsums == 0) {
 		dprintf(fd, "libshim: contention: none\n");
+		free(sums);
 		return;
 	}
 	qsort(sums, nsums, sizeof *sums, by_total_desc);
@@ -174,6 +203,7 @@ void profile_report(int fd, unsigned top)
 				? kind_names[s->kind] : "?",
 			s->waits, s->total_ns / 1e6, s->max_ns / 1e6, site, name);
 	}
+	free(sums);
 	if (rows_dropped)
 		dprintf(fd, "libshim: contention: %lu waits not recorded (table "
 			"full)\n", (unsigned long)rows_dropped);

@@ -22,6 +22,8 @@ enum prof_kind {
 /* Set once at start-up when SHIM_STATS asks for it; read-only after. */
 SHIM_HIDDEN extern bool shim_profile_on;
 
+/* Turn profiling on (at start-up, from stats.c). */
+SHIM_HIDDEN void profile_start(void);
 SHIM_HIDDEN uint64_t profile_now(void);
 /* A thread that started waiting on key at start_ns has woken. */
 SHIM_HIDDEN void profile_wait_done(const void *key, unsigned kind,

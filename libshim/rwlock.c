@@ -1,0 +1,693 @@
+/*
+ * libshim/rwlock.c -- pthread_rwlock_* and pthread_rwlockattr_*.
+ *
+ * The lock is one word (glibc's __readers): WRITER (held for writing),
+ * WWAIT (writers are parked), RWAIT (readers are parked) and the number of
+ * read holders above them.  Readers park on the lock's address, writers on
+ * the address + 1, so each side can be woken alone.
+ *
+ * The policy, and why it neither starves writers nor deadlocks a reader
+ * that locks again:
+ *  - glibc's default prefers readers: a reader enters whenever no writer
+ *    holds the lock, so a stream of overlapping readers starves writers
+ *    for ever.  Here a waiting writer (WWAIT) stops NEW readers: the
+ *    readers inside drain, the last one hands the lock to the first
+ *    writer, and writers make progress.
+ *  - Stopping new readers is what deadlocks a thread that read-locks a
+ *    lock it already read-holds (it waits for the writer, which waits for
+ *    it), and POSIX and glibc's default allow that recursion.  So a thread
+ *    that holds any read lock (a per-thread count) is not stopped by WWAIT,
+ *    only by a writer that holds the lock -- which cannot happen while it
+ *    holds a read share.  Counting read locks of all rwlocks together makes
+ *    the exemption conservative (a reader of another lock passes too) but
+ *    never wrong.  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP has no
+ *    exemption: glibc documents that recursion may deadlock with it.
+ *  - Readers cannot starve either: when a writer unlocks with readers
+ *    parked, the readers go first.  The writer hands read shares to the
+ *    readers that were parked when it began (the count of parked readers
+ *    bounds the hand-off, so readers arriving meanwhile cannot prolong it)
+ *    and each share is added to the word in the same bucket-lock critical
+ *    section that dequeues that reader.  The first share replaces WRITER
+ *    atomically, so no writer slips in between.  Then the last of those
+ *    readers hands the lock to the next writer: write and read phases
+ *    alternate while both sides wait.
+ *  - A writer that unlocks with only writers parked hands the lock to the
+ *    next one directly (WRITER stays set).
+ *  - Timeouts: a parked writer that gives up and was the last clears WWAIT
+ *    and lets in the readers that only waited for it; a reader that gives
+ *    up and was the last clears RWAIT.  A stale WWAIT or RWAIT costs one
+ *    slow unlock, which finds nobody and clears it.
+ *
+ * EDEADLK as glibc: read- or write-locking a lock the thread holds for
+ * writing (the owner's tid is in __cur_writer).  Unlocking a lock the thread
+ * does not hold returns EPERM (glibc corrupts the lock instead).
+ *
+ * A PTHREAD_PROCESS_SHARED lock uses the same word and rules but cannot use
+ * the park queues: waiters set their WAIT bit and sleep with
+ * lwp_wait_addr(shared) on the word; an unlock that sees WAIT bits clears
+ * them and wakes everyone, who re-evaluate.  There is no hand-off, so
+ * fairness between the two sides is only probabilistic.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "compat/lwp.h"
+#include "libshim/mutex.h"
+#include "libshim/park.h"
+#include "libshim/profile.h"
+#include "libshim/shim.h"
+#include "libshim/thread.h"
+
+#define NOINLINE __attribute__((noinline))
+
+/* glibc's struct __pthread_rwlock_arch_t on x86_64. */
+struct shim_rwlock {
+	_Atomic unsigned rw_state; /* __readers: RW_* */
+	unsigned rw_rparked;       /* __writers: readers parked (private;
+				      under the readers' bucket lock) */
+	unsigned rw_unused0[4];
+	_Atomic int rw_writer;     /* __cur_writer: tid of the writer */
+	int rw_shared;             /* __shared: process-shared */
+	unsigned char rw_unused1[8];
+	unsigned long rw_unused2;
+	unsigned rw_kind;          /* __flags: PTHREAD_RWLOCK_PREFER_* */
+	unsigned rw_unused3;
+};
+_Static_assert(sizeof(struct shim_rwlock) == sizeof(pthread_rwlock_t),
+	       "pthread_rwlock_t layout");
+_Static_assert(offsetof(struct shim_rwlock, rw_writer) == 24, "__cur_writer");
+_Static_assert(offsetof(struct shim_rwlock, rw_kind) == 48, "__flags");
+
+#define RW_WRITER     1u
+#define RW_WWAIT      2u
+#define RW_RWAIT      4u
+#define RW_ONE_READER 8u
+#define RW_READERS_MAX (UINT_MAX / RW_ONE_READER)
+
+static unsigned readers(unsigned s)
+{
+	return s / RW_ONE_READER;
+}
+
+/* glibc's struct pthread_rwlockattr. */
+struct rwattr {
+	int lockkind;
+	int pshared;
+};
+_Static_assert(sizeof(struct rwattr) == sizeof(pthread_rwlockattr_t),
+	       "pthread_rwlockattr_t layout");
+
+/* Read locks this thread holds, of all rwlocks (see the top). */
+static __thread unsigned rd_held __attribute__((tls_model("initial-exec")));
+
+static struct shim_rwlock *shim_rwlock(pthread_rwlock_t *rw)
+{
+	return (struct shim_rwlock *)rw;
+}
+
+static const void *writer_key(struct shim_rwlock *rw)
+{
+	return (const char *)rw + 1;
+}
+
+static unsigned load_state(struct shim_rwlock *rw)
+{
+	return atomic_load_explicit(&rw->rw_state, memory_order_relaxed);
+}
+
+static bool reader_exempt(struct shim_rwlock *rw)
+{
+	return rd_held != 0 &&
+	       rw->rw_kind != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
+}
+
+static bool reader_blocked(unsigned s, bool exempt)
+{
+	return (s & RW_WRITER) || (!exempt && (s & RW_WWAIT));
+}
+
+static bool writer_blocked(unsigned s)
+{
+	return (s & RW_WRITER) || readers(s) != 0;
+}
+
+/* 0 with a read share, EBUSY (blocked; *sp is the word seen) or EAGAIN
+ * (the count of readers would overflow, as glibc reports). */
+static int try_read(struct shim_rwlock *rw, unsigned *sp, bool exempt)
+{
+	unsigned s = *sp;
+	while (!reader_blocked(s, exempt)) {
+		if (readers(s) == RW_READERS_MAX)
+			return EAGAIN;
+		if (atomic_compare_exchange_weak_explicit(
+			    &rw->rw_state, &s, s + RW_ONE_READER,
+			    memory_order_acquire, memory_order_relaxed))
+			return 0;
+	}
+	*sp = s;
+	return EBUSY;
+}
+
+static bool try_write(struct shim_rwlock *rw, unsigned *sp)
+{
+	unsigned s = *sp;
+	while (!writer_blocked(s))
+		if (atomic_compare_exchange_weak_explicit(
+			    &rw->rw_state, &s, s | RW_WRITER,
+			    memory_order_acquire, memory_order_relaxed))
+			return true;
+	*sp = s;
+	return false;
+}
+
+/* ---- process-private: hand-offs ---------------------------------- */
+
+struct reader_handoff {
+	struct shim_rwlock *rw;
+	unsigned budget;  /* readers parked when the hand-off began */
+	bool started;
+	bool from_writer; /* we hold WRITER; the first share replaces it */
+};
+
+/* Runs under the readers' bucket lock, once per reader dequeued. */
+static uintptr_t grant_reader(void *ctx, struct park_unpark_result r)
+{
+	struct reader_handoff *h = ctx;
+	struct shim_rwlock *rw = h->rw;
+	if (!h->started) {
+		h->started = true;
+		h->budget = rw->rw_rparked;
+	}
+	if (!r.unparked) {
+		atomic_fetch_and_explicit(&rw->rw_state, ~RW_RWAIT,
+					  memory_order_relaxed);
+		h->budget = 0;
+		return PARK_TOKEN_NORMAL;
+	}
+	rw->rw_rparked--;
+	h->budget--;
+	unsigned keep = r.have_more ? ~0u : ~RW_RWAIT;
+	unsigned s = load_state(rw);
+	for (;;) {
+		unsigned n;
+		if (h->from_writer)
+			n = ((s & ~RW_WRITER) & keep) + RW_ONE_READER;
+		else if ((s & RW_WRITER) || readers(s) == RW_READERS_MAX)
+			break; /* a writer got in: the reader retries */
+		else
+			n = (s & keep) + RW_ONE_READER;
+		if (atomic_compare_exchange_weak_explicit(
+			    &rw->rw_state, &s, n, memory_order_release,
+			    memory_order_relaxed)) {
+			h->from_writer = false;
+			return PARK_TOKEN_HANDOFF; /* the share is the reader's */
+		}
+	}
+	if (!r.have_more)
+		atomic_fetch_and_explicit(&rw->rw_state, ~RW_RWAIT,
+					  memory_order_relaxed);
+	return PARK_TOKEN_NORMAL;
+}
+
+/* Give read shares to the readers parked now.  from_writer: the caller
+ * holds WRITER and gives it up with the first share.  Returns false if
+ * from_writer and no reader took it (the caller still holds WRITER). */
+static bool readers_handoff(struct shim_rwlock *rw, bool from_writer)
+{
+	struct reader_handoff h = { rw, 0, false, from_writer };
+	while (park_unpark_one(rw, grant_reader, &h) && h.budget != 0)
+		continue;
+	return !h.from_writer;
+}
+
+struct writer_handoff {
+	struct shim_rwlock *rw;
+	bool readers_freed; /* WWAIT was stale and is now clear */
+};
+
+/* A reader left the lock empty while writers wait: give it to the first
+ * one.  Under the writers' bucket lock. */
+static uintptr_t grant_writer_from_readers(void *ctx,
+					   struct park_unpark_result r)
+{
+	struct writer_handoff *h = ctx;
+	struct shim_rwlock *rw = h->rw;
+	if (!r.unparked) {
+		atomic_fetch_and_explicit(&rw->rw_state, ~RW_WWAIT,
+					  memory_order_relaxed);
+		h->readers_freed = true;
+		return PARK_TOKEN_NORMAL;
+	}
+	unsigned s = load_state(rw);
+	while (!writer_blocked(s)) {
+		unsigned n = s | RW_WRITER;
+		if (!r.have_more)
+			n &= ~RW_WWAIT;
+		if (atomic_compare_exchange_weak_explicit(
+			    &rw->rw_state, &s, n, memory_order_acquire,
+			    memory_order_relaxed))
+			return PARK_TOKEN_HANDOFF;
+	}
+	return PARK_TOKEN_NORMAL; /* a recursive reader got in: retry */
+}
+
+/* The caller holds WRITER and nobody takes a read share: pass WRITER to
+ * the next writer, or release it.  Under the writers' bucket lock. */
+static uintptr_t grant_writer_from_writer(void *ctx,
+					  struct park_unpark_result r)
+{
+	struct writer_handoff *h = ctx;
+	struct shim_rwlock *rw = h->rw;
+	if (r.unparked) {
+		if (!r.have_more)
+			atomic_fetch_and_explicit(&rw->rw_state, ~RW_WWAIT,
+						  memory_order_relaxed);
+		return PARK_TOKEN_HANDOFF; /* WRITER stays set, now its */
+	}
+	unsigned s = atomic_fetch_and_explicit(&rw->rw_state,
+					       ~(RW_WRITER | RW_WWAIT),
+					       memory_order_release);
+	h->readers_freed = (s & RW_RWAIT) != 0;
+	return PARK_TOKEN_NORMAL;
+}
+
+/* Readers parked behind a writer that has gone (WWAIT now clear). */
+static void let_readers_in(struct shim_rwlock *rw)
+{
+	unsigned s = load_state(rw);
+	if ((s & RW_RWAIT) && !(s & (RW_WRITER | RW_WWAIT)))
+		readers_handoff(rw, false);
+}
+
+/* ---- process-private: waiting ------------------------------------ */
+
+struct reader_wait {
+	struct shim_rwlock *rw;
+	bool exempt;
+};
+
+static bool reader_validate(void *ctx)
+{
+	struct reader_wait *w = ctx;
+	unsigned s = load_state(w->rw);
+	if (!(s & RW_RWAIT) || !reader_blocked(s, w->exempt))
+		return false;
+	w->rw->rw_rparked++;
+	return true;
+}
+
+static void reader_timed_out(void *ctx, bool was_last)
+{
+	struct reader_wait *w = ctx;
+	w->rw->rw_rparked--;
+	if (was_last)
+		atomic_fetch_and_explicit(&w->rw->rw_state, ~RW_RWAIT,
+					  memory_order_relaxed);
+}
+
+static bool writer_validate(void *ctx)
+{
+	unsigned s = load_state(ctx);
+	return (s & RW_WWAIT) && writer_blocked(s);
+}
+
+static void writer_timed_out(void *ctx, bool was_last)
+{
+	struct shim_rwlock *rw = ctx;
+	if (was_last)
+		atomic_fetch_and_explicit(&rw->rw_state, ~RW_WWAIT,
+					  memory_order_relaxed);
+}
+
+static int private_read_wait(struct shim_rwlock *rw, bool exempt,
+			     const struct timespec *abstime, clockid_t clock,
+			     bool *granted)
+{
+	struct reader_wait w = { rw, exempt };
+	uintptr_t token = PARK_TOKEN_NORMAL;
+	int r = park_wait(rw, reader_validate, NULL, reader_timed_out, &w,
+			  abstime, clock, PARK_KIND(PROF_RWLOCK_RD), &token);
+	*granted = r == 0 && token == PARK_TOKEN_HANDOFF;
+	return r;
+}
+
+static int private_write_wait(struct shim_rwlock *rw,
+			      const struct timespec *abstime, clockid_t clock,
+			      bool *granted)
+{
+	uintptr_t token = PARK_TOKEN_NORMAL;
+	int r = park_wait(writer_key(rw), writer_validate, NULL,
+			  writer_timed_out, rw, abstime, clock,
+			  PARK_KIND(PROF_RWLOCK_WR), &token);
+	*granted = r == 0 && token == PARK_TOKEN_HANDOFF;
+	if (r == ETIMEDOUT)
+		let_readers_in(rw);
+	return r;
+}
+
+/* ---- process-shared: waiting on the word ------------------------- */
+
+static int shared_wait(struct shim_rwlock *rw, unsigned s,
+		       const struct timespec *abstime, clockid_t clock)
+{
+	if (abstime != NULL && abstime->tv_sec < 0)
+		return ETIMEDOUT;
+	/* EAGAIN (the word moved), EINTR, spurious: re-evaluate. */
+	if (lwp_wait_addr((_Atomic int *)&rw->rw_state, (int)s, abstime, clock,
+			  true) == ETIMEDOUT)
+		return ETIMEDOUT;
+	return 0;
+}
+
+/* Clear the WAIT bits of s, if any, and wake everyone to re-evaluate. */
+static void shared_wake_all(struct shim_rwlock *rw, unsigned s)
+{
+	if (!(s & (RW_RWAIT | RW_WWAIT)))
+		return;
+	atomic_fetch_and_explicit(&rw->rw_state, ~(RW_RWAIT | RW_WWAIT),
+				  memory_order_relaxed);
+	lwp_wake_addr((_Atomic int *)&rw->rw_state, INT_MAX, true);
+}
+
+/* ---- lock -------------------------------------------------------- */
+
+NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
+				   const struct timespec *abstime,
+				   clockid_t clock)
+{
+	if (atomic_load_explicit(&rw->rw_writer, memory_order_relaxed) ==
+	    shim_tid())
+		return EDEADLK;
+	bool exempt = reader_exempt(rw);
+	unsigned spins = 0;
+	for (;;) {
+		unsigned s = load_state(rw);
+		int r = try_read(rw, &s, exempt);
+		if (r != EBUSY)
+			return r;
+		if (!(s & RW_RWAIT)) {
+			if (shim_spin(&spins))
+				continue;
+			if (!atomic_compare_exchange_weak_explicit(
+				    &rw->rw_state, &s, s | RW_RWAIT,
+				    memory_order_relaxed, memory_order_relaxed))
+				continue;
+			s |= RW_RWAIT;
+		}
+		bool granted = false;
+		r = rw->rw_shared ? shared_wait(rw, s, abstime, clock)
+				  : private_read_wait(rw, exempt, abstime,
+						      clock, &granted);
+		if (granted)
+			return 0;
+		if (r == ETIMEDOUT)
+			return ETIMEDOUT;
+		spins = 0;
+	}
+}
+
+NOINLINE static int write_lock_slow(struct shim_rwlock *rw,
+				    const struct timespec *abstime,
+				    clockid_t clock)
+{
+	if (atomic_load_explicit(&rw->rw_writer, memory_order_relaxed) ==
+	    shim_tid())
+		return EDEADLK;
+	unsigned spins = 0;
+	for (;;) {
+		unsigned s = load_state(rw);
+		if (try_write(rw, &s))
+			return 0;
+		if (!(s & RW_WWAIT)) {
+			if (shim_spin(&spins))
+				continue;
+			if (!atomic_compare_exchange_weak_explicit(
+				    &rw->rw_state, &s, s | RW_WWAIT,
+				    memory_order_relaxed, memory_order_relaxed))
+				continue;
+			s |= RW_WWAIT;
+		}
+		bool granted = false;
+		int r = rw->rw_shared ? shared_wait(rw, s, abstime, clock)
+				      : private_write_wait(rw, abstime, clock,
+							   &granted);
+		if (granted)
+			return 0;
+		if (r == ETIMEDOUT) {
+			/* Readers may be stopped by our WWAIT alone. */
+			if (rw->rw_shared)
+				shared_wake_all(rw, RW_WWAIT);
+			return ETIMEDOUT;
+		}
+		spins = 0;
+	}
+}
+
+static int read_lock(struct shim_rwlock *rw, const struct timespec *abstime,
+		     clockid_t clock)
+{
+	/* Fast path: no writer holds or waits (so we hold no write lock). */
+	unsigned s = load_state(rw);
+	int r;
+	if (!(s & (RW_WRITER | RW_WWAIT)) && readers(s) < RW_READERS_MAX &&
+	    atomic_compare_exchange_weak_explicit(&rw->rw_state, &s,
+						  s + RW_ONE_READER,
+						  memory_order_acquire,
+						  memory_order_relaxed))
+		r = 0;
+	else
+		r = read_lock_slow(rw, abstime, clock);
+	if (r == 0)
+		rd_held++;
+	return r;
+}
+
+static int write_lock(struct shim_rwlock *rw, const struct timespec *abstime,
+		      clockid_t clock)
+{
+	unsigned s = 0;
+	int r = 0;
+	if (!atomic_compare_exchange_strong_explicit(&rw->rw_state, &s,
+						     RW_WRITER,
+						     memory_order_acquire,
+						     memory_order_relaxed))
+		r = write_lock_slow(rw, abstime, clock);
+	if (r == 0)
+		atomic_store_explicit(&rw->rw_writer, shim_tid(),
+				      memory_order_relaxed);
+	return r;
+}
+
+/* glibc 2.36 checks a timed call's arguments before anything else. */
+static bool timed_args_valid(clockid_t clock, const struct timespec *abstime)
+{
+	return abstime != NULL && shim_timespec_valid(abstime) &&
+	       shim_clock_valid(clock);
+}
+
+SHIM_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
+{
+	return read_lock(shim_rwlock(rw), NULL, CLOCK_REALTIME);
+}
+
+SHIM_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw,
+					   const struct timespec *abstime)
+{
+	if (!timed_args_valid(CLOCK_REALTIME, abstime))
+		return EINVAL;
+	return read_lock(shim_rwlock(rw), abstime, CLOCK_REALTIME);
+}
+
+SHIM_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw,
+					   clockid_t clock,
+					   const struct timespec *abstime)
+{
+	if (!timed_args_valid(clock, abstime))
+		return EINVAL;
+	return read_lock(shim_rwlock(rw), abstime, clock);
+}
+
+SHIM_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *prw)
+{
+	struct shim_rwlock *rw = shim_rwlock(prw);
+	unsigned s = load_state(rw);
+	int r = try_read(rw, &s, reader_exempt(rw));
+	if (r == 0)
+		rd_held++;
+	return r;
+}
+
+SHIM_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
+{
+	return write_lock(shim_rwlock(rw), NULL, CLOCK_REALTIME);
+}
+
+SHIM_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw,
+					   const struct timespec *abstime)
+{
+	if (!timed_args_valid(CLOCK_REALTIME, abstime))
+		return EINVAL;
+	return write_lock(shim_rwlock(rw), abstime, CLOCK_REALTIME);
+}
+
+SHIM_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw,
+					   clockid_t clock,
+					   const struct timespec *abstime)
+{
+	if (!timed_args_valid(clock, abstime))
+		return EINVAL;
+	return write_lock(shim_rwlock(rw), abstime, clock);
+}
+
+SHIM_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *prw)
+{
+	struct shim_rwlock *rw = shim_rwlock(prw);
+	unsigned s = load_state(rw);
+	if (!try_write(rw, &s))
+		return EBUSY;
+	atomic_store_explicit(&rw->rw_writer, shim_tid(), memory_order_relaxed);
+	return 0;
+}
+
+/* ---- unlock ------------------------------------------------------ */
+
+NOINLINE static void write_unlock_slow(struct shim_rwlock *rw)
+{
+	unsigned s = load_state(rw);
+	if (rw->rw_shared) {
+		s = atomic_fetch_and_explicit(&rw->rw_state, ~RW_WRITER,
+					      memory_order_release);
+		shared_wake_all(rw, s);
+		return;
+	}
+	/* Readers parked through this write phase go first. */
+	if ((s & RW_RWAIT) && readers_handoff(rw, true))
+		return;
+	struct writer_handoff h = { rw, false };
+	park_unpark_one(writer_key(rw), grant_writer_from_writer, &h);
+	if (h.readers_freed)
+		let_readers_in(rw);
+}
+
+static void write_unlock(struct shim_rwlock *rw)
+{
+	atomic_store_explicit(&rw->rw_writer, 0, memory_order_relaxed);
+	unsigned s = RW_WRITER;
+	if (!atomic_compare_exchange_strong_explicit(&rw->rw_state, &s, 0,
+						     memory_order_release,
+						     memory_order_relaxed))
+		write_unlock_slow(rw);
+}
+
+NOINLINE static void read_unlock_slow(struct shim_rwlock *rw, unsigned s)
+{
+	if (rw->rw_shared) {
+		shared_wake_all(rw, s);
+		return;
+	}
+	struct writer_handoff h = { rw, false };
+	park_unpark_one(writer_key(rw), grant_writer_from_readers, &h);
+	if (h.readers_freed)
+		let_readers_in(rw);
+}
+
+static void read_unlock(struct shim_rwlock *rw)
+{
+	unsigned s = atomic_fetch_sub_explicit(&rw->rw_state, RW_ONE_READER,
+					       memory_order_release) -
+		     RW_ONE_READER;
+	/* The last reader out lets a waiting writer in. */
+	if (readers(s) == 0 && (s & (RW_WWAIT | RW_RWAIT)) &&
+	    !(s & RW_WRITER))
+		read_unlock_slow(rw, s);
+}
+
+SHIM_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *prw)
+{
+	struct shim_rwlock *rw = shim_rwlock(prw);
+	if (atomic_load_explicit(&rw->rw_writer, memory_order_relaxed) ==
+	    shim_tid()) {
+		write_unlock(rw);
+		return 0;
+	}
+	if (readers(load_state(rw)) == 0)
+		return EPERM; /* not locked, or write-locked by another */
+	if (rd_held != 0)
+		rd_held--;
+	read_unlock(rw);
+	return 0;
+}
+
+/* ---- init, destroy, attributes ----------------------------------- */
+
+SHIM_EXPORT int pthread_rwlock_init(pthread_rwlock_t *prw,
+				    const pthread_rwlockattr_t *attr)
+{
+	struct shim_rwlock *rw = shim_rwlock(prw);
+	memset(rw, 0, sizeof *rw);
+	if (attr != NULL) {
+		const struct rwattr *a = (const struct rwattr *)attr;
+		rw->rw_kind = (unsigned)a->lockkind;
+		rw->rw_shared = a->pshared != PTHREAD_PROCESS_PRIVATE;
+	}
+	return 0;
+}
+
+SHIM_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
+{
+	(void)rw; /* glibc checks nothing either */
+	return 0;
+}
+
+SHIM_EXPORT int pthread_rwlockattr_init(pthread_rwlockattr_t *attr)
+{
+	memset(attr, 0, sizeof *attr);
+	struct rwattr *a = (struct rwattr *)attr;
+	a->lockkind = PTHREAD_RWLOCK_DEFAULT_NP;
+	a->pshared = PTHREAD_PROCESS_PRIVATE;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_rwlockattr_destroy(pthread_rwlockattr_t *attr)
+{
+	(void)attr;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_rwlockattr_setkind_np(pthread_rwlockattr_t *attr,
+					      int kind)
+{
+	if (kind != PTHREAD_RWLOCK_PREFER_READER_NP &&
+	    kind != PTHREAD_RWLOCK_PREFER_WRITER_NP &&
+	    kind != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP)
+		return EINVAL;
+	((struct rwattr *)attr)->lockkind = kind;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_rwlockattr_getkind_np(const pthread_rwlockattr_t *attr,
+					      int *kind)
+{
+	*kind = ((const struct rwattr *)attr)->lockkind;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_rwlockattr_setpshared(pthread_rwlockattr_t *attr,
+					      int pshared)
+{
+	if (pshared != PTHREAD_PROCESS_PRIVATE &&
+	    pshared != PTHREAD_PROCESS_SHARED)
+		return EINVAL;
+	((struct rwattr *)attr)->pshared = pshared;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_rwlockattr_getpshared(const pthread_rwlockattr_t *attr,
+					      int *pshared)
+{
+	*pshared = ((const struct rwattr *)attr)->pshared;
+	return 0;
+}

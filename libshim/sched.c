@@ -147,7 +147,10 @@ SHIM_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)
 	return 0;
 }
 
-SHIM_EXPORT int pthread_yield(void)
+/* glibc's <pthread.h> renames pthread_yield to sched_yield; binaries
+ * built before that still import pthread_yield. */
+SHIM_EXPORT int shim_pthread_yield(void) __asm__("pthread_yield");
+int shim_pthread_yield(void)
 {
 	shim_syscall0(SYS_sched_yield);
 	return 0;

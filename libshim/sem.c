@@ -1,0 +1,548 @@
+/*
+ * libshim/sem.c -- POSIX semaphores, unnamed (sem_init) and named
+ * (sem_open).
+ *
+ * Layout.  A semaphore is one 64-bit word, s_data, holding the value in
+ * its low half and the number of registered waiters in its high half,
+ * followed by an int saying whether it is process-shared.  This is glibc's
+ * own x86_64 layout, including the encoding of the shared flag (0 private,
+ * 128 shared): a named or process-shared semaphore may be mapped by a
+ * process that runs plain glibc, and the two then speak the same
+ * protocol -- value and waiter count in one word, the futex on the value
+ * half, a post waking one sleeper when the waiter count is non-zero.  An
+ * all-zero sem_t is a private semaphore with value 0.
+ *
+ * Posting is a compare-and-swap that adds one to the value (refusing at
+ * SEM_VALUE_MAX with EOVERFLOW); waiting is a compare-and-swap that takes
+ * one from a non-zero value.  Only when the value is zero does a waiter
+ * register itself, adding one to the waiter half, and sleep; the post that
+ * finds the waiter half non-zero wakes one sleeper.  Registration and the
+ * post are read-modify-writes of the same word, so a post either sees the
+ * registration (and wakes) or comes before it (and the waiter sees the
+ * value it left).  A woken waiter takes a unit and deregisters in one
+ * swap, or sleeps again if another thread took the unit first.  A waiter
+ * that times out, is interrupted or is cancelled just deregisters; the
+ * value it did not take stays for the next thread.
+ *
+ * Sleeping.  A private semaphore parks on its own address through the
+ * park layer, validating under the bucket lock that the value is still
+ * zero, and a post unparks one thread queued on the address.  A shared
+ * semaphore, unnamed in shared memory or named, sleeps in the kernel on
+ * the value half of s_data itself (lwp_wait_addr with shared set), which
+ * is also what lets it interoperate with glibc.
+ *
+ * Before registering, a waiter spins briefly while the value is zero and
+ * nobody is registered.  In semaphore ping-pong the partner's post usually
+ * lands within those few hundred cycles, and taking it on the spot beats
+ * a sleep and a wake-up by an order of magnitude (musl does the same).
+ * With registered waiters the spin is skipped: the unit will go to them.
+ *
+ * Errors are glibc's: EINVAL for a value above SEM_VALUE_MAX, a bad
+ * tv_nsec (checked before anything else, even when the semaphore could be
+ * taken at once, as glibc does) or an unsupported clock; EAGAIN from
+ * sem_trywait; ETIMEDOUT; EOVERFLOW from sem_post.  sem_wait and
+ * sem_timedwait are cancellation points that test for cancellation on
+ * entry even when they do not block; all three waits are cancellation
+ * points while they sleep.  A shared wait returns EINTR when a signal
+ * handler interrupts it, exactly as glibc's does (the kernel restarts an
+ * untimed wait after an SA_RESTART handler and fails a timed one).
+ *
+ * Named semaphores live in /dev/shm/sem.NAME, created as glibc creates
+ * them: the initial contents are written to a temporary file, which is
+ * then link()ed to the final name, so no process can ever map a
+ * half-initialised semaphore, and O_EXCL is decided by link's EEXIST.  A
+ * process maps each semaphore once: sem_open looks the file up in a table
+ * keyed, as glibc's, by device, inode and the name as given, returns the
+ * existing address with a reference added, and sem_close unmaps it when
+ * the last reference goes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86_64/arch.h"
+#include "compat/lwp.h"
+#include "libshim/park.h"
+#include "libshim/profile.h"
+#include "libshim/spinwait.h"
+#include "libshim/shim.h"
+#include "libshim/thread.h"
+#include "libshim/visibility.h"
+
+struct sem {
+	_Atomic uint64_t s_data; /* value | waiters << SEM_WAITERS_SHIFT */
+	int s_shared;            /* 0 or SEM_SHARED, as glibc */
+};
+
+_Static_assert(sizeof(struct sem) <= sizeof(sem_t), "struct sem fits sem_t");
+_Static_assert(_Alignof(struct sem) <= _Alignof(sem_t), "sem_t alignment");
+
+#define SEM_SHARED 128 /* glibc's value for a process-shared semaphore */
+#define SEM_WAITERS_SHIFT 32
+#define SEM_ONE_WAITER ((uint64_t)1 << SEM_WAITERS_SHIFT)
+
+static struct sem *sem_of(sem_t *s)
+{
+	return (struct sem *)s;
+}
+
+static uint32_t sem_value(uint64_t d)
+{
+	return (uint32_t)d;
+}
+
+static uint32_t sem_waiters(uint64_t d)
+{
+	return (uint32_t)(d >> SEM_WAITERS_SHIFT);
+}
+
+/* The value half as the kernel sees it (little-endian: offset 0). */
+static const _Atomic int *sem_value_word(struct sem *sem)
+{
+	return (const _Atomic int *)&sem->s_data;
+}
+
+/* The -1/errno convention of the sem_* functions, in one place. */
+static int sem_fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+SHIM_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
+{
+	if (value > SEM_VALUE_MAX)
+		return sem_fail(EINVAL);
+	struct sem *sem = sem_of(s);
+	__atomic_store_n(&sem->s_data, value, __ATOMIC_RELAXED);
+	sem->s_shared = pshared ? SEM_SHARED : 0;
+	return 0;
+}
+
+SHIM_EXPORT int sem_destroy(sem_t *s)
+{
+	(void)s;
+	return 0;
+}
+
+SHIM_EXPORT int sem_getvalue(sem_t *restrict s, int *restrict sval)
+{
+	*sval = (int)sem_value(__atomic_load_n(&sem_of(s)->s_data,
+					       __ATOMIC_RELAXED));
+	return 0;
+}
+
+SHIM_EXPORT int sem_post(sem_t *s)
+{
+	struct sem *sem = sem_of(s);
+	uint64_t d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
+	do {
+		if (sem_value(d) == SEM_VALUE_MAX)
+			return sem_fail(EOVERFLOW);
+		/* Release: what the poster wrote is visible to the taker. */
+	} while (!__atomic_compare_exchange_n(&sem->s_data, &d, d + 1, true,
+					      __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+	if (sem_waiters(d) == 0)
+		return 0;
+	if (sem->s_shared)
+		lwp_wake_addr(sem_value_word(sem), 1, true);
+	else
+		park_unpark_one(sem, NULL, NULL);
+	return 0;
+}
+
+/* Take a unit if there is one.  Never fails spuriously: the weak swap is
+ * retried for as long as the value is non-zero. */
+static bool sem_take(struct sem *sem)
+{
+	uint64_t d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
+	while (sem_value(d) != 0) {
+		/* Acquire: pairs with the post that made the unit. */
+		if (__atomic_compare_exchange_n(&sem->s_data, &d, d - 1, true,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
+/* Under the bucket lock: queue only while there is nothing to take. */
+static bool sem_empty(void *ctx)
+{
+	struct sem *sem = ctx;
+	return sem_value(__atomic_load_n(&sem->s_data, __ATOMIC_RELAXED)) == 0;
+}
+
+/* Sleep once: 0 (woken, maybe spuriously), EAGAIN (the value moved),
+ * ETIMEDOUT, EINTR (a signal handler ran, as with glibc) or ECANCELED (a
+ * cancellation is pending). */
+static int sem_sleep(struct sem *sem, const struct timespec *abstime,
+		     clockid_t clock)
+{
+	if (sem->s_shared)
+		return lwp_wait_addr(sem_value_word(sem), 0, abstime, clock,
+				     true);
+	return park_wait(sem, sem_empty, NULL, NULL, sem, abstime, clock,
+			 PARK_CANCELLABLE | PARK_INTERRUPTIBLE |
+				 PARK_KIND(PROF_SEM), NULL);
+}
+
+/* Spin, then yield (spinwait.h), until a unit appears or others wait:
+ * yielding lets a poster on the same CPU run, spinning catches one on
+ * another CPU, both far cheaper than a sleep and a wake-up. */
+static void sem_spin(struct sem *sem)
+{
+	unsigned round = 0;
+	do {
+		uint64_t d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
+		if (sem_value(d) != 0 || sem_waiters(d) != 0)
+			return;
+	} while (shim_spin(&round));
+}
+
+/* Register, sleep until a unit is taken or the wait ends, deregister.
+ * 0, ETIMEDOUT, EINTR or ECANCELED. */
+static int sem_wait_slow(struct sem *sem, const struct timespec *abstime,
+			 clockid_t clock)
+{
+	uint64_t d = __atomic_add_fetch(&sem->s_data, SEM_ONE_WAITER,
+					__ATOMIC_RELAXED);
+	for (;;) {
+		if (sem_value(d) != 0) {
+			/* Take a unit and deregister in one step. */
+			if (__atomic_compare_exchange_n(
+				    &sem->s_data, &d, d - 1 - SEM_ONE_WAITER,
+				    true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				return 0;
+			continue;
+		}
+		int err = sem_sleep(sem, abstime, clock);
+		if (err == ETIMEDOUT || err == EINTR || err == ECANCELED) {
+			__atomic_fetch_sub(&sem->s_data, SEM_ONE_WAITER,
+					   __ATOMIC_RELAXED);
+			return err;
+		}
+		d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
+	}
+}
+
+/* The common body of the three waits, after their argument checks. */
+static int sem_wait_common(struct sem *sem, const struct timespec *abstime,
+			   clockid_t clock)
+{
+	if (sem_take(sem))
+		return 0;
+	/* The kernel refuses a negative deadline; it has simply passed. */
+	if (abstime != NULL && abstime->tv_sec < 0)
+		return sem_fail(ETIMEDOUT);
+	for (;;) {
+		sem_spin(sem);
+		if (sem_take(sem))
+			return 0;
+		/* About to block: a cancellation that arrived meanwhile is
+		 * acted on before registering, which leaves a shared wait's
+		 * signal only the few instructions up to the system call to
+		 * arrive unseen. */
+		shim_testcancel();
+		int err = sem_wait_slow(sem, abstime, clock);
+		if (err == 0)
+			return 0;
+		/* Not registered any more: acting on a cancellation here
+		 * leaves the semaphore as if we had never waited.  A shared
+		 * wait learns of one only as EINTR (the request's signal). */
+		if (err == ECANCELED || err == EINTR)
+			shim_testcancel();
+		if (err != ECANCELED)
+			return sem_fail(err);
+	}
+}
+
+SHIM_EXPORT int sem_wait(sem_t *s)
+{
+	shim_testcancel();
+	return sem_wait_common(sem_of(s), NULL, CLOCK_REALTIME);
+}
+
+SHIM_EXPORT int sem_timedwait(sem_t *restrict s,
+			      const struct timespec *restrict abstime)
+{
+	if (!shim_timespec_valid(abstime))
+		return sem_fail(EINVAL);
+	shim_testcancel();
+	return sem_wait_common(sem_of(s), abstime, CLOCK_REALTIME);
+}
+
+SHIM_EXPORT int sem_clockwait(sem_t *restrict s, clockid_t clock,
+			      const struct timespec *restrict abstime)
+{
+	if (!shim_clock_valid(clock) || !shim_timespec_valid(abstime))
+		return sem_fail(EINVAL);
+	return sem_wait_common(sem_of(s), abstime, clock);
+}
+
+SHIM_EXPORT int sem_trywait(sem_t *s)
+{
+	return sem_take(sem_of(s)) ? 0 : sem_fail(EAGAIN);
+}
+
+/* ---- named semaphores ---- */
+
+#define SEM_DIR "/dev/shm/"
+#define SEM_PREFIX "sem."
+#define SEM_TMP_SUFFIX "XXXXXX"
+#define SEM_TMP_TRIES 50
+
+/* glibc's buffer: the directory, the prefix and NAME_MAX characters. */
+struct sem_path {
+	char p[sizeof SEM_DIR + sizeof SEM_PREFIX - 1 + NAME_MAX];
+};
+
+/* The file for a semaphore name: leading slashes are skipped; an empty
+ * rest, one with a slash or one too long for the buffer is invalid. */
+static bool sem_path_of(struct sem_path *path, const char *name)
+{
+	while (*name == '/')
+		name++;
+	size_t len = strlen(name);
+	if (len == 0 || memchr(name, '/', len) != NULL ||
+	    sizeof SEM_DIR - 1 + sizeof SEM_PREFIX - 1 + len >= sizeof path->p)
+		return false;
+	memcpy(path->p, SEM_DIR SEM_PREFIX, sizeof SEM_DIR SEM_PREFIX - 1);
+	memcpy(path->p + sizeof SEM_DIR SEM_PREFIX - 1, name, len + 1);
+	return true;
+}
+
+/* The semaphores this process has mapped. */
+struct sem_mapping {
+	struct sem_mapping *m_next;
+	dev_t m_dev;
+	ino_t m_ino;
+	int m_refs;
+	sem_t *m_sem;
+	char m_name[]; /* as the caller spelled it, like glibc's key */
+};
+
+static struct sem_mapping *sem_mappings;
+static pthread_mutex_t sem_mappings_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Return this process's mapping of the semaphore file open on fd, adding a
+ * reference; map it (or adopt mapped, the caller's fresh mapping of it)
+ * if there is none yet.  A mapped that is not returned is unmapped.
+ * SEM_FAILED with errno set on failure.
+ */
+static sem_t *sem_mapping_get(const char *name, int fd, sem_t *mapped)
+{
+	sem_t *result = SEM_FAILED;
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		goto out;
+	pthread_mutex_lock(&sem_mappings_lock);
+	struct sem_mapping *m;
+	for (m = sem_mappings; m != NULL; m = m->m_next)
+		if (m->m_dev == st.st_dev && m->m_ino == st.st_ino &&
+		    strcmp(m->m_name, name) == 0)
+			break;
+	if (m != NULL) {
+		m->m_refs++;
+		result = m->m_sem;
+	} else if ((m = malloc(sizeof *m + strlen(name) + 1)) != NULL) {
+		if (mapped == SEM_FAILED) {
+			void *p = mmap(NULL, sizeof(sem_t),
+				       PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+				       0);
+			mapped = p == MAP_FAILED ? SEM_FAILED : p;
+		}
+		if (mapped != SEM_FAILED) {
+			m->m_dev = st.st_dev;
+			m->m_ino = st.st_ino;
+			m->m_refs = 1;
+			m->m_sem = mapped;
+			strcpy(m->m_name, name);
+			m->m_next = sem_mappings;
+			sem_mappings = m;
+			result = mapped;
+		} else {
+			free(m);
+		}
+	}
+	pthread_mutex_unlock(&sem_mappings_lock);
+out:
+	if (mapped != SEM_FAILED && mapped != result) {
+		int save = errno;
+		munmap(mapped, sizeof(sem_t));
+		errno = save;
+	}
+	return result;
+}
+
+/* Six characters for a temporary name; O_EXCL makes any choice safe, the
+ * mixing only makes collisions between processes unlikely. */
+static void sem_tmp_fill(char *x, uint64_t *seed)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789";
+	for (int i = 0; i < 6; i++) {
+		*seed = *seed * 6364136223846793005u + 1442695040888963407u;
+		x[i] = set[(*seed >> 33) % (sizeof set - 1)];
+	}
+}
+
+/*
+ * Create the semaphore file at path with its contents in place: write a
+ * temporary file, map it, link it to path.  Returns the new mapping, or
+ * SEM_FAILED with errno set (EEXIST when path already exists).
+ */
+static sem_t *sem_create(const char *name, const struct sem_path *path,
+			 mode_t mode, unsigned value)
+{
+	sem_t init;
+	memset(&init, 0, sizeof init);
+	sem_init(&init, 1, value);
+
+	char tmp[] = SEM_DIR SEM_PREFIX SEM_TMP_SUFFIX;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t seed = (uint64_t)now.tv_nsec ^ (uint64_t)now.tv_sec << 30 ^
+			(uint64_t)shim_tid() << 12;
+	int fd = -1;
+	for (int tries = 0; fd < 0; tries++) {
+		if (tries == SEM_TMP_TRIES) {
+			errno = EAGAIN;
+			return SEM_FAILED;
+		}
+		sem_tmp_fill(tmp + sizeof tmp - 1 - 6, &seed);
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			return SEM_FAILED;
+	}
+
+	sem_t *result = SEM_FAILED;
+	if (write(fd, &init, sizeof init) == (ssize_t)sizeof init) {
+		void *p = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE,
+			       MAP_SHARED, fd, 0);
+		if (p != MAP_FAILED) {
+			if (link(tmp, path->p) == 0) {
+				result = sem_mapping_get(name, fd, p);
+			} else {
+				int save = errno;
+				munmap(p, sizeof(sem_t));
+				errno = save;
+			}
+		}
+	}
+	int save = errno;
+	unlink(tmp);
+	close(fd);
+	errno = save;
+	return result;
+}
+
+/* Open an existing semaphore file; SEM_FAILED with errno set. */
+static sem_t *sem_attach(const char *name, const struct sem_path *path,
+			 int oflag)
+{
+	int fd = open(path->p, (oflag & ~(O_CREAT | O_ACCMODE)) | O_NOFOLLOW |
+				       O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return SEM_FAILED;
+	sem_t *result = sem_mapping_get(name, fd, SEM_FAILED);
+	int save = errno;
+	close(fd);
+	errno = save;
+	return result;
+}
+
+static sem_t *sem_open_path(const char *name, const struct sem_path *path,
+			    int oflag, mode_t mode, unsigned value)
+{
+	if (!(oflag & O_CREAT))
+		return sem_attach(name, path, oflag);
+	if (value > SEM_VALUE_MAX) {
+		errno = EINVAL;
+		return SEM_FAILED;
+	}
+	/* Without O_EXCL, an existing file is opened; one that vanishes
+	 * between our open and our link is simply tried again. */
+	for (;;) {
+		if (!(oflag & O_EXCL)) {
+			sem_t *s = sem_attach(name, path, oflag);
+			if (s != SEM_FAILED || errno != ENOENT)
+				return s;
+		}
+		sem_t *s = sem_create(name, path, mode, value);
+		if (s != SEM_FAILED || errno != EEXIST || (oflag & O_EXCL))
+			return s;
+	}
+}
+
+SHIM_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
+{
+	struct sem_path path;
+	if (!sem_path_of(&path, name)) {
+		errno = EINVAL;
+		return SEM_FAILED;
+	}
+	mode_t mode = 0;
+	unsigned value = 0;
+	if (oflag & O_CREAT) {
+		va_list ap;
+		va_start(ap, oflag);
+		mode = va_arg(ap, mode_t);
+		value = va_arg(ap, unsigned);
+		va_end(ap);
+	}
+	/* Not cancellable half-way: that would leak a temporary file, a
+	 * mapping or a descriptor. */
+	int cancel_state;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
+	sem_t *s = sem_open_path(name, &path, oflag, mode, value);
+	int save = errno;
+	pthread_setcancelstate(cancel_state, NULL);
+	errno = save;
+	return s;
+}
+
+SHIM_EXPORT int sem_close(sem_t *s)
+{
+	int err = EINVAL;
+	pthread_mutex_lock(&sem_mappings_lock);
+	for (struct sem_mapping **pm = &sem_mappings; *pm != NULL;
+	     pm = &(*pm)->m_next) {
+		struct sem_mapping *m = *pm;
+		if (m->m_sem != s)
+			continue;
+		err = 0;
+		if (--m->m_refs == 0) {
+			*pm = m->m_next;
+			if (munmap(m->m_sem, sizeof(sem_t)) != 0)
+				err = EINVAL;
+			free(m);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&sem_mappings_lock);
+	return err ? sem_fail(err) : 0;
+}
+
+SHIM_EXPORT int sem_unlink(const char *name)
+{
+	struct sem_path path;
+	if (!sem_path_of(&path, name))
+		return sem_fail(ENOENT);
+	if (unlink(path.p) != 0)
+		return sem_fail(errno == EPERM ? EACCES : errno);
+	return 0;
+}

@@ -1,0 +1,76 @@
+/*
+ * libshim/spin.c -- spin locks.
+ *
+ * A spin lock is the one object in libshim that never parks: a caller
+ * that finds it held burns its CPU until the holder lets go.  That is what
+ * the interface promises, and what a program choosing it wants: it holds
+ * the lock for a handful of instructions and would rather lose a few
+ * hundred cycles than pay for a sleep and a wake-up.  (It is also why a
+ * spin lock is a poor choice when threads outnumber CPUs: a waiter may
+ * spin through its whole time slice while the holder is preempted.  That
+ * trade is the program's to make, not ours.)
+ *
+ * The word is 0 when free and 1 when held, so an all-zero lock is a free
+ * one.  (glibc's x86_64 assembly uses 1 for free and counts down; the
+ * representation is private to the implementation, since every spin lock
+ * operation of a program goes through libshim.  A spin lock in memory
+ * shared with a process running plain glibc is therefore not supported.)
+ *
+ * Acquisition is test-and-test-and-set.  A waiter spins reading the word,
+ * which keeps the cache line shared among all waiters while the holder
+ * works, and tries the atomic exchange only once it has seen the lock
+ * free; spinning on the exchange itself would bounce the line between
+ * every waiter's cache on every iteration and slow the holder down.  The
+ * pause in the read loop lets a hyper-thread sibling run and stops the
+ * CPU from flooding the memory pipeline with speculative loads.
+ *
+ * Like glibc, none of this checks for misuse: a thread that locks twice
+ * spins forever, an unlock by a non-holder frees the lock, and the
+ * process-shared attribute needs nothing (the word is the whole state).
+ */
+#include <errno.h>
+#include <pthread.h>
+
+#include "arch/x86_64/arch.h"
+#include "libshim/visibility.h"
+
+SHIM_EXPORT int pthread_spin_init(pthread_spinlock_t *lock, int pshared)
+{
+	(void)pshared;
+	__atomic_store_n(lock, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+SHIM_EXPORT int pthread_spin_destroy(pthread_spinlock_t *lock)
+{
+	(void)lock;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_spin_lock(pthread_spinlock_t *lock)
+{
+	/* Acquire: the critical section cannot move above the exchange. */
+	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) != 0) {
+		while (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0)
+			arch_spin_pause();
+	}
+	return 0;
+}
+
+SHIM_EXPORT int pthread_spin_trylock(pthread_spinlock_t *lock)
+{
+	/* Read first: a failing trylock in a polling loop then leaves the
+	 * holder's cache line alone. */
+	if (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0 ||
+	    __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) != 0)
+		return EBUSY;
+	return 0;
+}
+
+SHIM_EXPORT int pthread_spin_unlock(pthread_spinlock_t *lock)
+{
+	/* Release: the critical section's writes are visible to the next
+	 * holder before it can see the lock free. */
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+	return 0;
+}

@@ -22,7 +22,7 @@ __attribute__((constructor)) static void stats_setup(void)
 	if (v == NULL || *v == '\0' || (v[0] == '0' && v[1] == '\0'))
 		return;
 	report_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
-	shim_profile_on = true;
+	profile_start();
 }
 
 /* A destructor, not atexit(): it also runs when the program leaves

@@ -120,6 +120,12 @@ SHIM_HIDDEN void shim_testcancel(void);
 SHIM_HIDDEN unsigned shim_cancel_enter(void);
 SHIM_HIDDEN void shim_cancel_leave(unsigned token);
 
+/* glibc's cleanup-buffer ABI, defined in cancel.c.  <pthread.h> declares
+ * it only for C built without -fexceptions, which libshim is not. */
+void __pthread_register_cancel(__pthread_unwind_buf_t *buf);
+void __pthread_unregister_cancel(__pthread_unwind_buf_t *buf);
+_Noreturn void __pthread_unwind_next(__pthread_unwind_buf_t *buf);
+
 /* The calling thread's descriptor if it has one; never adopts. */
 SHIM_HIDDEN struct shim_thread *shim_self_if_known(void);
 

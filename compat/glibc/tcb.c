@@ -54,7 +54,8 @@ enum {
 
 #define AT(tp, off, type) (*(type *)((char *)(tp) + (off)))
 
-/* glibc internals, bound at load time (-z now); weak so a missing one is
+/* glibc internals, linked directly (their addresses are resolved at load);
+ * weak so a missing one is
  * NULL and reported by tcb_host_init instead of by the loader. */
 extern void *_dl_allocate_tls(void *) __attribute__((weak));
 extern void *_dl_allocate_tls_init(void *, bool) __attribute__((weak));
@@ -240,6 +241,11 @@ void tcb_recycle(void *tp)
 	if (keep)
 		memcpy((char *)tp + libc_tls_offset, saved, libc_tls_size);
 	AT(tp, OFF_CANCELHANDLING, int) = 0;
+	/* The kernel walked the dead thread's robust list at its exit but
+	 * left the head as it was: start the new thread with an empty one. */
+	AT(tp, OFF_ROBUST_PREV, char *) = (char *)tp + OFF_ROBUST_HEAD;
+	AT(tp, OFF_ROBUST_HEAD, char *) = (char *)tp + OFF_ROBUST_HEAD;
+	AT(tp, OFF_ROBUST_HEAD + 16, void *) = NULL; /* list_op_pending */
 	memset((char *)tp + OFF_SPECIFIC_1STBLOCK, 0,
 	       OFF_SPECIFIC - OFF_SPECIFIC_1STBLOCK);
 }
@@ -309,4 +315,10 @@ void tcb_glibc_thread_exit(void *result)
 	shim_init();
 	glibc_pthread_exit(result);
 	__builtin_unreachable();
+}
+
+struct robust_list_head *tcb_robust_head(void)
+{
+	return (struct robust_list_head *)((char *)arch_thread_pointer() +
+					   OFF_ROBUST_HEAD);
 }

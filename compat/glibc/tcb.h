@@ -63,6 +63,13 @@ SHIM_HIDDEN void tcb_set_stackblock(void *tp, void *base, size_t size,
 SHIM_HIDDEN void tcb_get_stackblock(void *tp, void **base, size_t *size,
 				    size_t *guard);
 
+/* The calling thread's robust-futex list head (struct robust_list_head of
+ * <linux/futex.h>), registered with the kernel by set_robust_list in every
+ * thread: glibc's for threads glibc made, tcb_thread_start's for ours.
+ * Robust mutexes link themselves into it; the kernel walks it when the
+ * thread dies and marks each mutex still held FUTEX_OWNER_DIED. */
+SHIM_HIDDEN struct robust_list_head *tcb_robust_head(void);
+
 /* The word the kernel fills with the tid (CLONE_PARENT_SETTID) and clears
  * at exit; glibc reads the same word as the thread's tid. */
 SHIM_HIDDEN pid_t *shim_tcb_tid_word(void *tp);

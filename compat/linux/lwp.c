@@ -115,17 +115,31 @@ int lwp_park(lwp_parker_t *self, const struct timespec *abstime,
 				__ATOMIC_ACQUIRE);
 	if (t == TOKEN_SET)
 		return 0;
-	return r == -ETIMEDOUT ? ETIMEDOUT : EINTR;
+	/* The kernel's restart rules decide -EINTR exactly as for glibc's
+	 * own futex waits: an untimed wait restarts under SA_RESTART, a
+	 * timed one returns EINTR after any handler. */
+	if (r == -ETIMEDOUT)
+		return ETIMEDOUT;
+	return r == -EINTR ? EINTR : EAGAIN;
+}
+
+bool lwp_unpark_post(lwp_parker_t *target)
+{
+	/* Release: everything the waker wrote before is visible to the
+	 * parked thread once it consumes the token. */
+	return __atomic_exchange_n((int *)&target->token, TOKEN_SET,
+				   __ATOMIC_RELEASE) == TOKEN_SLEEPING;
+}
+
+void lwp_unpark_wake(lwp_parker_t *target)
+{
+	futex_wake(&target->token, 1, false);
 }
 
 void lwp_unpark(lwp_parker_t *target)
 {
-	/* Release: everything the waker wrote before is visible to the
-	 * parked thread once it consumes the token. */
-	int old = __atomic_exchange_n((int *)&target->token, TOKEN_SET,
-				      __ATOMIC_RELEASE);
-	if (old == TOKEN_SLEEPING)
-		futex_wake(&target->token, 1, false);
+	if (lwp_unpark_post(target))
+		lwp_unpark_wake(target);
 }
 
 int lwp_wait_addr(const _Atomic int *addr, int expected,

@@ -428,6 +428,47 @@ static void test_many_threads_at_once(void **state)
 	assert_int_equal(sum, N * 1000);
 }
 
+static pthread_key_t timer_key;
+static _Atomic int timer_ok;
+
+static void on_timer(union sigval v)
+{
+	(void)v;
+	/* A thread glibc started: adopted on first use. */
+	pthread_t me = pthread_self();
+	int ok = me != 0 && pthread_equal(me, pthread_self()) &&
+		 pthread_getspecific(timer_key) == NULL &&
+		 pthread_setspecific(timer_key, (void *)1) == 0 &&
+		 pthread_getspecific(timer_key) == (void *)1;
+	pthread_attr_t a;
+	void *addr;
+	size_t size;
+	int local;
+	ok = ok && pthread_getattr_np(me, &a) == 0 &&
+	     pthread_attr_getstack(&a, &addr, &size) == 0 &&
+	     (char *)&local > (char *)addr && (char *)&local < (char *)addr + size;
+	pthread_attr_destroy(&a);
+	timer_ok = ok ? 1 : -1;
+}
+
+static void test_glibc_timer_thread_is_adopted(void **state)
+{
+	(void)state;
+	pthread_key_create(&timer_key, NULL);
+	struct sigevent sev = {0};
+	sev.sigev_notify = SIGEV_THREAD;
+	sev.sigev_notify_function = on_timer;
+	timer_t tm;
+	assert_int_equal(timer_create(CLOCK_MONOTONIC, &sev, &tm), 0);
+	struct itimerspec its = {.it_value = {0, 10 * 1000000}};
+	assert_int_equal(timer_settime(tm, 0, &its, NULL), 0);
+	for (int i = 0; i < 300 && timer_ok == 0; i++)
+		usleep(10000);
+	timer_delete(tm);
+	assert_int_equal(timer_ok, 1);
+	pthread_key_delete(timer_key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_deferred),
 		cmocka_unit_test(test_cancel_state_errors),
 		cmocka_unit_test(test_many_threads_at_once),
+		cmocka_unit_test(test_glibc_timer_thread_is_adopted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,32 @@
+/*
+ * libshim/spinwait.h -- how every object spins before it parks.
+ */
+#ifndef SHIM_SPINWAIT_H
+#define SHIM_SPINWAIT_H
+
+#include <sched.h>
+#include <stdbool.h>
+
+#include "arch/x86_64/arch.h"
+
+/*
+ * Bounded spinning before parking (as parking_lot's SpinWait): a few
+ * rounds of exponentially longer pause loops, then a few sched_yield
+ * calls, which let the holder run when there are more threads than cores.
+ * Returns false once spinning is no longer worth it.
+ */
+static inline bool shim_spin(unsigned *round)
+{
+	if (*round >= 10)
+		return false;
+	++*round;
+	if (*round <= 3) {
+		for (unsigned i = 0; i < (1u << *round); i++)
+			arch_spin_pause();
+	} else {
+		sched_yield();
+	}
+	return true;
+}
+
+#endif

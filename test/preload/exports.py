@@ -1,0 +1,35 @@
+"""What libshim.so exports, read with `nm -D --defined-only`, and which
+names it may export at all.  Shared by check_exports.py and census.py."""
+
+import re
+import subprocess
+
+# The public API and nothing else: an internal name that leaked would
+# interpose a symbol of the host program or of glibc.  Besides the pthread,
+# semaphore and C11 families, only the set*id and fork wrappers (which must
+# reach threads glibc does not know) may be exported.
+ALLOWED = re.compile(
+    r"^(pthread_\w+|__pthread_\w+|_pthread_\w+|sem_\w+"
+    r"|thrd_\w+|mtx_\w+|cnd_\w+|tss_\w+|call_once"
+    r"|setuid|setgid|seteuid|setegid|setreuid|setregid|setresuid|setresgid"
+    r"|setgroups|fork)$")
+
+
+def exported_names(lib):
+    """The names of the defined global dynamic symbols, without @version
+    suffixes.  Left out: local symbols, which the linker may put in .dynsym
+    (nm's lower-case types; 'i' and 'u' are global all the same), and version
+    nodes (absolute symbols named after a version, when a version script is
+    used)."""
+    out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True,
+                         capture_output=True, text=True).stdout
+    names = set()
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) != 3:
+            continue
+        _, kind, name = fields
+        if kind == "A" or not (kind.isupper() or kind in "iu"):
+            continue
+        names.add(name.split("@")[0])
+    return names
