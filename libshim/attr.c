@@ -135,15 +135,23 @@ struct attr_view attr_view(const pthread_attr_t *attr)
 	return v;
 }
 
-void attr_apply_to_self(struct shim_thread *td)
+bool attr_needs_apply(const pthread_attr_t *attr)
+{
+	const struct attr *a = attr_of(attr);
+	return (a->ext && a->ext->cpuset) || (a->flags & ATTR_NOTINHERITSCHED);
+}
+
+int attr_apply_to_self(struct shim_thread *td)
 {
 	struct attr *a = attr_of(&td->td_attr);
+	long r = 0;
 	if (a->ext && a->ext->cpuset)
-		shim_syscall3(SYS_sched_setaffinity, 0, a->ext->cpusetsize,
-			      (long)a->ext->cpuset);
-	if (a->flags & ATTR_NOTINHERITSCHED)
-		shim_syscall3(SYS_sched_setscheduler, 0, a->schedpolicy,
-			      (long)&a->schedparam);
+		r = shim_syscall3(SYS_sched_setaffinity, 0, a->ext->cpusetsize,
+				  (long)a->ext->cpuset);
+	if (r == 0 && (a->flags & ATTR_NOTINHERITSCHED))
+		r = shim_syscall3(SYS_sched_setscheduler, 0, a->schedpolicy,
+				  (long)&a->schedparam);
+	return (int)-r;
 }
 
 SHIM_EXPORT int pthread_attr_setdetachstate(pthread_attr_t *attr, int state)
@@ -482,4 +490,20 @@ SHIM_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 			  (long)&set) > 0)
 		pthread_attr_setaffinity_np(attr, sizeof set, &set);
 	return 0;
+}
+
+/* fork: the default attribute stays consistent in the child. */
+void attr_fork_prepare(void)
+{
+	shim_lock(&default_lock);
+}
+
+void attr_fork_parent(void)
+{
+	shim_unlock(&default_lock);
+}
+
+void attr_fork_child(void)
+{
+	shim_lock_init(&default_lock);
 }

@@ -62,7 +62,10 @@ struct attr_view {
 SHIM_HIDDEN void attr_resolve(pthread_attr_t *out, const pthread_attr_t *attr);
 SHIM_HIDDEN struct attr_view attr_view(const pthread_attr_t *a);
 SHIM_HIDDEN void attr_release(pthread_attr_t *a);
-/* In the new thread: scheduling and affinity its attribute asks for. */
-SHIM_HIDDEN void attr_apply_to_self(struct shim_thread *td);
+/* Whether the attribute asks for affinity or explicit scheduling, which
+ * the new thread sets on itself before its start routine runs. */
+SHIM_HIDDEN bool attr_needs_apply(const pthread_attr_t *attr);
+/* In the new thread: set them; 0 or the kernel's errno. */
+SHIM_HIDDEN int attr_apply_to_self(struct shim_thread *td);
 
 #endif

@@ -12,15 +12,17 @@
  *    the waiter saw unchanged, so it runs after the waiter's unlock; the
  *    waiter is queued by then.  No signal is lost.
  *  - Signal: c_mutex == NULL means no waiter: return without a lock.
- *    Otherwise unpark one; the callback clears c_mutex when it was the
- *    last waiter.
+ *    Otherwise, if the mutex is locked (the signaller usually holds it),
+ *    the first waiter is moved onto the mutex's queue rather than woken
+ *    to find the mutex taken; if it is free, the waiter is woken.  The
+ *    callback clears c_mutex when no waiter is left.
  *  - Broadcast: waking every waiter only to have all but one go back to
  *    sleep on the mutex is a stampede.  Instead park_unpark_requeue wakes
  *    one and moves the others onto the mutex's queue, setting the mutex's
  *    PARKED bit so that its unlocks wake them one by one (if the mutex is
- *    locked now, all are moved and none woken).  A moved waiter is woken by
- *    a mutex unlock, possibly with the mutex handed to it
- *    (PARK_TOKEN_HANDOFF), in which case it already owns it.
+ *    locked now, all are moved and none woken).
+ *  - A moved waiter is woken by a mutex unlock, possibly with the mutex
+ *    handed to it (PARK_TOKEN_HANDOFF), in which case it already owns it.
  *  - c_mutex may be stale after the last waiter timed out: it is then
  *    only ever compared, never followed (the park layer does not call a
  *    requeue's validate when nobody waits on the condvar), and the next
@@ -151,15 +153,7 @@ static uintptr_t signal_unparked(void *ctx, struct park_unpark_result r)
 	return PARK_TOKEN_NORMAL;
 }
 
-static void private_signal(struct shim_cond *c)
-{
-	/* A waiter's record is ordered before its mutex unlock, and a
-	 * signaller that must wake it ran after that unlock. */
-	if (atomic_load_explicit(&c->c_mutex, memory_order_acquire) != NULL)
-		park_unpark_one(c, signal_unparked, c);
-}
-
-struct broadcast {
+struct requeue {
 	struct shim_cond *c;
 	struct shim_mutex *m; /* the mutex the waiters were seen to use */
 	bool retry;           /* they use another one now */
@@ -178,51 +172,82 @@ static bool mark_parked_if_locked(struct shim_mutex *m)
 	return true;
 }
 
+/* Is the record still the mutex we saw?  If not, retry with the new one
+ * (or stop: nobody waits any more). */
+static bool requeue_still_valid(struct requeue *q)
+{
+	struct shim_mutex *cur =
+		atomic_load_explicit(&q->c->c_mutex, memory_order_relaxed);
+	if (cur == q->m)
+		return true;
+	q->retry = cur != NULL;
+	return false;
+}
+
+/* Signal: while the mutex is locked (usually by the signaller) a woken
+ * waiter could only go back to sleep on it, or spin; move it onto the
+ * mutex's queue instead, and the unlock wakes it, often handing it the
+ * mutex. */
+static enum park_requeue_op signal_validate(void *ctx)
+{
+	struct requeue *q = ctx;
+	if (!requeue_still_valid(q))
+		return PARK_REQUEUE_ABORT;
+	return mark_parked_if_locked(q->m) ? PARK_REQUEUE_ONE : PARK_UNPARK_ONE;
+}
+
+/* Broadcast: all of them; one woken now if the mutex is free. */
 static enum park_requeue_op broadcast_validate(void *ctx)
 {
-	struct broadcast *b = ctx;
-	struct shim_mutex *cur =
-		atomic_load_explicit(&b->c->c_mutex, memory_order_relaxed);
-	if (cur != b->m) {
-		b->retry = cur != NULL;
+	struct requeue *q = ctx;
+	if (!requeue_still_valid(q))
 		return PARK_REQUEUE_ABORT;
-	}
-	atomic_store_explicit(&b->c->c_mutex, NULL, memory_order_relaxed);
-	/* Locked: its unlock will wake the first of them; wake nobody now,
-	 * a woken thread would only find the mutex taken. */
-	if (mark_parked_if_locked(b->m))
+	if (mark_parked_if_locked(q->m))
 		return PARK_REQUEUE_ALL;
 	return PARK_UNPARK_ONE_REQUEUE_REST;
 }
 
-static void broadcast_moved(void *ctx, enum park_requeue_op op,
-			    unsigned unparked, unsigned requeued)
+static void requeue_moved(void *ctx, enum park_requeue_op op,
+			  unsigned unparked, unsigned requeued, bool have_more)
 {
-	struct broadcast *b = ctx;
+	struct requeue *q = ctx;
+	(void)op;
 	(void)unparked;
-	/* Under the mutex's bucket lock too: its unlock will see the bit. */
-	if (op == PARK_UNPARK_ONE_REQUEUE_REST && requeued != 0)
-		atomic_fetch_or_explicit(&b->m->m_lock, MUTEX_PARKED,
+	/* Under the condvar's bucket lock, where waiters record c_mutex: an
+	 * empty queue makes the record stale, so clear it. */
+	if (!have_more)
+		atomic_store_explicit(&q->c->c_mutex, NULL,
+				      memory_order_relaxed);
+	/* Under the mutex's bucket lock too: its unlock will see the bit
+	 * (already set by validate when the mutex was locked). */
+	if (requeued != 0)
+		atomic_fetch_or_explicit(&q->m->m_lock, MUTEX_PARKED,
 					 memory_order_relaxed);
 }
 
-static void private_broadcast(struct shim_cond *c)
+static void private_wake(struct shim_cond *c, bool all)
 {
 	for (;;) {
+		/* A waiter's record is ordered before its mutex unlock, and a
+		 * signaller that must wake it ran after that unlock. */
 		struct shim_mutex *m =
 			atomic_load_explicit(&c->c_mutex, memory_order_acquire);
 		if (m == NULL)
 			return;
 		if (m == COND_MIXED) {
-			/* Cannot requeue onto several mutexes: wake all.  The
-			 * stale COND_MIXED is cleared by a later signal. */
-			park_unpark_all(c, PARK_TOKEN_NORMAL);
+			/* Cannot requeue onto several mutexes: wake.  A stale
+			 * COND_MIXED is cleared by a later signal. */
+			if (all)
+				park_unpark_all(c, PARK_TOKEN_NORMAL);
+			else
+				park_unpark_one(c, signal_unparked, c);
 			return;
 		}
-		struct broadcast b = { c, m, false };
-		park_unpark_requeue(c, m, broadcast_validate, broadcast_moved,
-				    &b);
-		if (!b.retry)
+		struct requeue q = { c, m, false };
+		park_unpark_requeue(c, m, all ? broadcast_validate
+					      : signal_validate,
+				    requeue_moved, &q);
+		if (!q.retry)
 			return;
 	}
 }
@@ -305,7 +330,7 @@ SHIM_EXPORT int pthread_cond_signal(pthread_cond_t *pc)
 	if (c->c_flags & COND_SHARED)
 		shared_wake(c, 1);
 	else
-		private_signal(c);
+		private_wake(c, false);
 	return 0;
 }
 
@@ -315,7 +340,7 @@ SHIM_EXPORT int pthread_cond_broadcast(pthread_cond_t *pc)
 	if (c->c_flags & COND_SHARED)
 		shared_wake(c, INT_MAX);
 	else
-		private_broadcast(c);
+		private_wake(c, true);
 	return 0;
 }
 

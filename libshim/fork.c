@@ -12,12 +12,16 @@
 #include <pthread.h>
 
 #include "libshim/park.h"
+#include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/stack.h"
 #include "libshim/thread.h"
 
+/* Every lock libshim keeps across calls, in one order. */
 static void prepare(void)
 {
+	sem_fork_prepare();
+	attr_fork_prepare();
 	shim_threads_lock();
 	stack_lock();
 }
@@ -26,12 +30,17 @@ static void parent(void)
 {
 	stack_unlock();
 	shim_threads_unlock();
+	attr_fork_parent();
+	sem_fork_parent();
 }
 
 static void child(void)
 {
 	shim_pid_reset();
 	park_after_fork();
+	profile_fork_child();
+	sem_fork_child();
+	attr_fork_child();
 	struct shim_thread *self = shim_self();
 	stack_after_fork(self);
 	shim_threads_after_fork(self);

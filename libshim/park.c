@@ -142,8 +142,31 @@ NOINLINE static void bucket_lock_slow(struct park_bucket *b)
 			      false);
 }
 
+/*
+ * Signal safety.  sem_post is async-signal-safe (POSIX), so a handler may
+ * unpark while the thread it interrupted holds a bucket lock -- possibly
+ * the very bucket it needs, or one that another thread holds while
+ * waiting for ours (requeue).  Each thread counts the bucket locks it
+ * holds or is taking; an unpark that finds its own thread inside a bucket
+ * critical section is recorded and run when the count drops to zero.
+ * The count is raised before the lock word is taken, so no instant exists
+ * in which we hold a lock the count does not show.  Only this thread
+ * (and its own signal handlers) touches these, hence signal fences.
+ */
+#define DEFERRED_MAX 16
+static __thread unsigned held_buckets
+	__attribute__((tls_model("initial-exec")));
+static __thread unsigned n_deferred
+	__attribute__((tls_model("initial-exec")));
+static __thread const void *deferred[DEFERRED_MAX]
+	__attribute__((tls_model("initial-exec")));
+
+static void run_deferred(void);
+
 static void bucket_lock(struct park_bucket *b)
 {
+	held_buckets++;
+	atomic_signal_fence(memory_order_seq_cst);
 	int c = BL_FREE;
 	if (!atomic_compare_exchange_strong_explicit(&b->pb_lock, &c,
 						     BL_LOCKED,
@@ -157,6 +180,9 @@ static void bucket_unlock(struct park_bucket *b)
 	if (atomic_exchange_explicit(&b->pb_lock, BL_FREE,
 				     memory_order_release) == BL_SLEEPERS)
 		lwp_wake_addr(&b->pb_lock, 1, false);
+	atomic_signal_fence(memory_order_seq_cst);
+	if (--held_buckets == 0 && n_deferred != 0)
+		run_deferred();
 }
 
 /* Both buckets, lower address first, so two requeues cannot deadlock. */
@@ -405,6 +431,31 @@ bool park_unpark_one(const void *key,
 	return true;
 }
 
+/* The unparks that signal handlers left for us.  Each is taken off the
+ * list (key read first, then the slot freed) before it runs: a handler
+ * interrupting the loop may reuse the slot, and the unpark's own
+ * bucket_unlock may call back in here for what is left. */
+static void run_deferred(void)
+{
+	while (n_deferred != 0) {
+		unsigned i = n_deferred - 1;
+		const void *key = deferred[i];
+		atomic_signal_fence(memory_order_seq_cst);
+		n_deferred = i;
+		park_unpark_one(key, NULL, NULL);
+	}
+}
+
+bool park_unpark_one_async_safe(const void *key)
+{
+	if (held_buckets == 0 || n_deferred == DEFERRED_MAX)
+		return park_unpark_one(key, NULL, NULL);
+	deferred[n_deferred] = key;
+	atomic_signal_fence(memory_order_seq_cst);
+	n_deferred++;
+	return false;
+}
+
 unsigned park_unpark_all(const void *key, uintptr_t token)
 {
 	struct park_bucket *b = bucket_of(key);
@@ -454,7 +505,7 @@ unsigned park_unpark_requeue(
 	const void *from, const void *to,
 	enum park_requeue_op (*validate)(void *ctx),
 	void (*callback)(void *ctx, enum park_requeue_op op, unsigned unparked,
-			 unsigned requeued),
+			 unsigned requeued, bool have_more),
 	void *ctx)
 {
 	struct park_bucket *bf = bucket_of(from), *bt = bucket_of(to);
@@ -466,27 +517,35 @@ unsigned park_unpark_requeue(
 					  ? validate(ctx)
 					  : PARK_REQUEUE_ABORT;
 	if (op == PARK_REQUEUE_ABORT) {
+		if (callback != NULL)
+			callback(ctx, op, 0, 0, queue_has_key(bf->pb_head, from));
 		bucket_unlock_two(bf, bt);
 		return 0;
 	}
 
 	/* Collect first, append after: from and to may share a bucket. */
+	bool wake_first = op == PARK_UNPARK_ONE ||
+			  op == PARK_UNPARK_ONE_REQUEUE_REST;
+	bool move_rest = op == PARK_UNPARK_ONE_REQUEUE_REST ||
+			 op == PARK_REQUEUE_ALL;
 	struct park_node *wake = NULL, *moved = NULL, **link = &moved;
 	unsigned requeued = 0;
+	bool first = true;
 	struct park_node *prev = NULL, *n = bf->pb_head;
 	while (n != NULL) {
 		struct park_node *next = n->pn_next;
-		if (node_key(n) != from) {
+		if (node_key(n) != from || (!first && !move_rest)) {
 			prev = n;
 		} else {
 			queue_unlink(bf, prev, n);
-			if (op == PARK_UNPARK_ONE_REQUEUE_REST && wake == NULL) {
+			if (first && wake_first) {
 				wake = n;
 			} else {
 				*link = n;
 				link = &n->pn_next;
 				requeued++;
 			}
+			first = false;
 		}
 		n = next;
 	}
@@ -499,7 +558,8 @@ unsigned park_unpark_requeue(
 	}
 
 	if (callback != NULL)
-		callback(ctx, op, wake != NULL, requeued);
+		callback(ctx, op, wake != NULL, requeued,
+			 queue_has_key(bf->pb_head, from));
 	lwp_parker_t *p = NULL;
 	bool must_wake = false;
 	if (wake != NULL) {

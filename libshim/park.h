@@ -81,12 +81,23 @@ SHIM_HIDDEN bool park_unpark_one(const void *key,
 						       struct park_unpark_result r),
 				 void *ctx);
 
+/*
+ * park_unpark_one with no callback, safe in a signal handler (sem_post):
+ * if the calling thread is inside a bucket critical section (the handler
+ * interrupted it there), the unpark is recorded and runs as soon as that
+ * thread leaves its last bucket lock.  Returns true if it woke a thread
+ * now.  (More than 16 unparks deferred at once run at once, unsafely.)
+ */
+SHIM_HIDDEN bool park_unpark_one_async_safe(const void *key);
+
 /* Wake every thread parked on key with token.  Returns how many. */
 SHIM_HIDDEN unsigned park_unpark_all(const void *key, uintptr_t token);
 
 /* What park_unpark_requeue's validate decides. */
 enum park_requeue_op {
 	PARK_REQUEUE_ABORT,           /* do nothing */
+	PARK_UNPARK_ONE,              /* wake the first, leave the rest */
+	PARK_REQUEUE_ONE,             /* move the first, wake none */
 	PARK_UNPARK_ONE_REQUEUE_REST, /* wake the first, move the rest */
 	PARK_REQUEUE_ALL,             /* move all, wake none */
 };
@@ -94,15 +105,17 @@ enum park_requeue_op {
 /*
  * Atomically (under both buckets' locks) let validate(ctx) choose an op,
  * then move threads parked on from to the tail of to's queue; callback(ctx,
- * op, n_unparked, n_requeued) runs under the locks before any wake-up.
- * Returns the number of threads woken.  Used by condvar broadcast, so the
- * waiters queue on the mutex instead of stampeding for it.
+ * op, n_unparked, n_requeued, have_more) runs under the locks before any
+ * wake-up, also when nothing was done (have_more: threads remain parked on
+ * from).  validate is not asked when nobody waits on from.  Returns the number
+ * of threads woken.  Used by condition variables: a signalled or broadcast
+ * waiter queues on the mutex instead of waking only to find it taken.
  */
 SHIM_HIDDEN unsigned park_unpark_requeue(
 	const void *from, const void *to,
 	enum park_requeue_op (*validate)(void *ctx),
 	void (*callback)(void *ctx, enum park_requeue_op op, unsigned unparked,
-			 unsigned requeued),
+			 unsigned requeued, bool have_more),
 	void *ctx);
 
 /* In a fork child: every queued thread is gone; empty all queues and

@@ -208,3 +208,9 @@ void profile_report(int fd, unsigned top)
 		dprintf(fd, "libshim: contention: %lu waits not recorded (table "
 			"full)\n", (unsigned long)rows_dropped);
 }
+
+void profile_fork_child(void)
+{
+	/* Its holder may be a thread the child does not have. */
+	__atomic_store_n(&rows_lock, 0, __ATOMIC_RELAXED);
+}

@@ -28,6 +28,8 @@ SHIM_HIDDEN uint64_t profile_now(void);
 /* A thread that started waiting on key at start_ns has woken. */
 SHIM_HIDDEN void profile_wait_done(const void *key, unsigned kind,
 				   uint64_t start_ns);
+/* In a fork child. */
+SHIM_HIDDEN void profile_fork_child(void);
 /* Print the top objects by total wait to fd (at exit). */
 SHIM_HIDDEN void profile_report(int fd, unsigned top);
 

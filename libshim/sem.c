@@ -74,6 +74,8 @@
 #include "arch/x86_64/arch.h"
 #include "compat/lwp.h"
 #include "libshim/park.h"
+#include "libshim/lock.h"
+#include "libshim/nocancel.h"
 #include "libshim/profile.h"
 #include "libshim/spinwait.h"
 #include "libshim/shim.h"
@@ -159,7 +161,7 @@ SHIM_EXPORT int sem_post(sem_t *s)
 	if (sem->s_shared)
 		lwp_wake_addr(sem_value_word(sem), 1, true);
 	else
-		park_unpark_one(sem, NULL, NULL);
+		park_unpark_one_async_safe(sem); /* sem_post: signal-safe */
 	return 0;
 }
 
@@ -335,7 +337,7 @@ struct sem_mapping {
 };
 
 static struct sem_mapping *sem_mappings;
-static pthread_mutex_t sem_mappings_lock = PTHREAD_MUTEX_INITIALIZER;
+static shim_lock_t sem_mappings_lock = SHIM_LOCK_INIT;
 
 /*
  * Return this process's mapping of the semaphore file open on fd, adding a
@@ -349,7 +351,7 @@ static sem_t *sem_mapping_get(const char *name, int fd, sem_t *mapped)
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		goto out;
-	pthread_mutex_lock(&sem_mappings_lock);
+	shim_lock(&sem_mappings_lock);
 	struct sem_mapping *m;
 	for (m = sem_mappings; m != NULL; m = m->m_next)
 		if (m->m_dev == st.st_dev && m->m_ino == st.st_ino &&
@@ -378,7 +380,7 @@ static sem_t *sem_mapping_get(const char *name, int fd, sem_t *mapped)
 			free(m);
 		}
 	}
-	pthread_mutex_unlock(&sem_mappings_lock);
+	shim_unlock(&sem_mappings_lock);
 out:
 	if (mapped != SEM_FAILED && mapped != result) {
 		int save = errno;
@@ -424,13 +426,14 @@ static sem_t *sem_create(const char *name, const struct sem_path *path,
 			return SEM_FAILED;
 		}
 		sem_tmp_fill(tmp + sizeof tmp - 1 - 6, &seed);
-		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		fd = nocancel_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+				   mode);
 		if (fd < 0 && errno != EEXIST)
 			return SEM_FAILED;
 	}
 
 	sem_t *result = SEM_FAILED;
-	if (write(fd, &init, sizeof init) == (ssize_t)sizeof init) {
+	if (nocancel_write(fd, &init, sizeof init) == (ssize_t)sizeof init) {
 		void *p = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE,
 			       MAP_SHARED, fd, 0);
 		if (p != MAP_FAILED) {
@@ -445,7 +448,7 @@ static sem_t *sem_create(const char *name, const struct sem_path *path,
 	}
 	int save = errno;
 	unlink(tmp);
-	close(fd);
+	nocancel_close(fd);
 	errno = save;
 	return result;
 }
@@ -454,13 +457,14 @@ static sem_t *sem_create(const char *name, const struct sem_path *path,
 static sem_t *sem_attach(const char *name, const struct sem_path *path,
 			 int oflag)
 {
-	int fd = open(path->p, (oflag & ~(O_CREAT | O_ACCMODE)) | O_NOFOLLOW |
-				       O_RDWR | O_CLOEXEC);
+	int fd = nocancel_open(path->p, (oflag & ~(O_CREAT | O_ACCMODE)) |
+					       O_NOFOLLOW | O_RDWR | O_CLOEXEC,
+			       0);
 	if (fd < 0)
 		return SEM_FAILED;
 	sem_t *result = sem_mapping_get(name, fd, SEM_FAILED);
 	int save = errno;
-	close(fd);
+	nocancel_close(fd);
 	errno = save;
 	return result;
 }
@@ -518,7 +522,7 @@ SHIM_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 SHIM_EXPORT int sem_close(sem_t *s)
 {
 	int err = EINVAL;
-	pthread_mutex_lock(&sem_mappings_lock);
+	shim_lock(&sem_mappings_lock);
 	for (struct sem_mapping **pm = &sem_mappings; *pm != NULL;
 	     pm = &(*pm)->m_next) {
 		struct sem_mapping *m = *pm;
@@ -533,7 +537,7 @@ SHIM_EXPORT int sem_close(sem_t *s)
 		}
 		break;
 	}
-	pthread_mutex_unlock(&sem_mappings_lock);
+	shim_unlock(&sem_mappings_lock);
 	return err ? sem_fail(err) : 0;
 }
 
@@ -545,4 +549,20 @@ SHIM_EXPORT int sem_unlink(const char *name)
 	if (unlink(path.p) != 0)
 		return sem_fail(errno == EPERM ? EACCES : errno);
 	return 0;
+}
+
+/* fork: the table of named semaphores stays consistent in the child. */
+void sem_fork_prepare(void)
+{
+	shim_lock(&sem_mappings_lock);
+}
+
+void sem_fork_parent(void)
+{
+	shim_unlock(&sem_mappings_lock);
+}
+
+void sem_fork_child(void)
+{
+	shim_lock_init(&sem_mappings_lock);
 }

@@ -24,6 +24,13 @@ SHIM_HIDDEN void shim_pid_reset(void); /* in a fork child */
 
 /* fork.c: register libshim's fork handlers (from shim_init). */
 SHIM_HIDDEN void shim_fork_init(void);
+/* ...and what it calls in the files that own a lock. */
+SHIM_HIDDEN void attr_fork_prepare(void);
+SHIM_HIDDEN void attr_fork_parent(void);
+SHIM_HIDDEN void attr_fork_child(void);
+SHIM_HIDDEN void sem_fork_prepare(void);
+SHIM_HIDDEN void sem_fork_parent(void);
+SHIM_HIDDEN void sem_fork_child(void);
 
 /* cancel.c: install the SIGCANCEL handler (from shim_init): cancellation
  * and set*id requests both arrive through it. */

@@ -21,10 +21,13 @@ static bool reserved(int sig)
 	return sig == SIGCANCEL || sig == SIGSETXID;
 }
 
+/* The target's kernel tid: > 0 live, 0 exited but not yet joined (its id
+ * is still valid: glibc 2.34+ then reports success and sends nothing), -1
+ * not a thread. */
 static pid_t target_tid(pthread_t t)
 {
 	struct shim_thread *td = shim_thread_from(t);
-	return td ? __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) : 0;
+	return td ? __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) : -1;
 }
 
 SHIM_EXPORT int pthread_kill(pthread_t t, int sig)
@@ -32,8 +35,8 @@ SHIM_EXPORT int pthread_kill(pthread_t t, int sig)
 	if (reserved(sig) || sig < 0 || sig >= _NSIG)
 		return EINVAL;
 	pid_t tid = target_tid(t);
-	if (tid == 0)
-		return ESRCH;
+	if (tid <= 0)
+		return tid == 0 ? 0 : ESRCH;
 	return lwp_kill(tid, sig);
 }
 
@@ -42,8 +45,8 @@ SHIM_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval value)
 	if (reserved(sig) || sig < 0 || sig >= _NSIG)
 		return EINVAL;
 	pid_t tid = target_tid(t);
-	if (tid == 0)
-		return ESRCH;
+	if (tid <= 0)
+		return tid == 0 ? 0 : ESRCH;
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
 	si.si_signo = sig;

@@ -13,6 +13,7 @@
  * the malloc cache of the dead thread serves the new one (tcb_recycle).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -51,11 +52,45 @@ static struct shim_thread *carve(char *top, void **stack_top)
 	return (struct shim_thread *)d;
 }
 
+/*
+ * libc TLS blocks of destroyed TCBs, waiting for the next fresh TCB (see
+ * tcb_libc_tls_save): the malloc state of a thread whose mapping was
+ * trimmed is not lost, it moves on.  At most as many as threads were ever
+ * alive at once.  Under cache_lock.
+ */
+struct saved_tls {
+	struct saved_tls *next;
+	unsigned char block[];
+};
+static struct saved_tls *saved_tls;
+
 static void release_mapping(struct shim_thread *td)
 {
+	struct saved_tls *s = malloc(sizeof *s + tcb_libc_tls_size());
+	if (s) {
+		tcb_libc_tls_save(td->td_tp, s->block);
+		shim_lock(&cache_lock);
+		s->next = saved_tls;
+		saved_tls = s;
+		shim_unlock(&cache_lock);
+	}
 	tcb_destroy(td->td_tp);
 	if (!td->td_user_stack)
 		munmap(td->td_map, td->td_map_size);
+}
+
+/* A fresh TCB takes over a destroyed one's libc TLS block, if any. */
+static void adopt_saved_tls(void *tp)
+{
+	shim_lock(&cache_lock);
+	struct saved_tls *s = saved_tls;
+	if (s)
+		saved_tls = s->next;
+	shim_unlock(&cache_lock);
+	if (s) {
+		tcb_libc_tls_restore(tp, s->block);
+		free(s);
+	}
 }
 
 /* Under cache_lock: unlink and return a reusable entry of this size. */
@@ -108,6 +143,7 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 		td->td_tp = tcb_create(top);
 		if (td->td_tp == NULL)
 			return NULL;
+		adopt_saved_tls(td->td_tp);
 		td->td_user_stack = true;
 		td->td_map = user_stack;
 		td->td_map_size = user_size;
@@ -142,11 +178,11 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 		return again;
 	}
 
-	/* Reserve without committing: the kernel hands out stack pages as
-	 * they are touched, and MAP_STACK lets it treat them as a stack. */
+	/* Charged like glibc's stacks (no MAP_NORESERVE): an absurd stack
+	 * size fails here with EAGAIN, as with glibc, instead of becoming a
+	 * thread.  MAP_STACK lets the kernel treat it as a stack. */
 	char *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE,
-			 -1, 0);
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (map == MAP_FAILED)
 		return NULL;
 	if (guard && mprotect(map, guard, PROT_NONE) != 0) {
@@ -159,6 +195,7 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 		munmap(map, map_size);
 		return NULL;
 	}
+	adopt_saved_tls(td->td_tp);
 	td->td_map = map;
 	td->td_map_size = map_size;
 	td->td_guard_size = guard;

@@ -94,12 +94,30 @@ struct shim_thread *shim_thread_from(pthread_t t)
 	return td;
 }
 
+#define START_PENDING (-1)
+
+static bool start_pending(void *ctx)
+{
+	struct shim_thread *td = ctx;
+	return __atomic_load_n(&td->td_start_status, __ATOMIC_ACQUIRE) ==
+	       START_PENDING;
+}
+
 static _Noreturn void thread_start(void *arg)
 {
 	struct shim_thread *td = arg;
 	tcb_thread_start(td->td_tp);
 	shim_set_self(td);
-	attr_apply_to_self(td);
+	if (td->td_start_status == START_PENDING) {
+		/* The creator waits to learn whether the attribute's affinity
+		 * and scheduling took: if not, it fails, as glibc's does, and
+		 * this thread must vanish without running anything. */
+		int e = attr_apply_to_self(td);
+		__atomic_store_n(&td->td_start_status, e, __ATOMIC_RELEASE);
+		park_unpark_all(&td->td_start_status, PARK_TOKEN_NORMAL);
+		if (e != 0)
+			lwp_exit();
+	}
 	/* Signals were blocked since before clone: now the thread can take
 	 * them, with the mask it inherited or its attribute names. */
 	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&td->td_sigmask, 0,
@@ -151,14 +169,26 @@ SHIM_EXPORT int pthread_create(pthread_t *restrict res,
 	ucontext_t uc;
 	arch_mcontext_init(&uc.uc_mcontext, thread_start, td, stack_top,
 			   td->td_tp);
+	bool must_wait = attr_needs_apply(&td->td_attr);
+	td->td_start_status = must_wait ? START_PENDING : 0;
 	e = lwp_create(&uc, 0, td->td_tidp);
+	if (e == 0 && must_wait) {
+		while (start_pending(td))
+			park_wait(&td->td_start_status, start_pending, NULL,
+				  NULL, td, NULL, CLOCK_MONOTONIC, 0, NULL);
+		e = td->td_start_status;
+		if (e != 0)
+			lwp_wait_gone(td->td_tidp); /* it ran nothing */
+	} else if (e != 0) {
+		e = EAGAIN;
+	}
 	if (e != 0) {
 		shim_thread_unlist(td);
 		tcb_count_thread(-1);
 		__atomic_sub_fetch(&live_threads, 1, __ATOMIC_RELAXED);
 		attr_release(&td->td_attr);
 		stack_discard(td);
-		return EAGAIN;
+		return e;
 	}
 	__atomic_add_fetch(&shim_stats.threads_created, 1, __ATOMIC_RELAXED);
 	*res = (pthread_t)td;
@@ -243,6 +273,9 @@ static int join(pthread_t t, void **result, const struct timespec *abstime,
 	if (td == NULL)
 		return ESRCH;
 	struct shim_thread *self = shim_self();
+	/* glibc's tryjoin answers "still running" before anything else. */
+	if (try && __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE) != TD_EXITED)
+		return EBUSY;
 	if (td == self)
 		return EDEADLK;
 

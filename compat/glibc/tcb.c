@@ -218,15 +218,28 @@ void *tcb_create(void *area_top)
 	return tp;
 }
 
+size_t tcb_libc_tls_size(void)
+{
+	return libc_tls_size <= 4096 ? libc_tls_size : 0;
+}
+
+void tcb_libc_tls_save(const void *tp, void *block)
+{
+	memcpy(block, (const char *)tp + libc_tls_offset, tcb_libc_tls_size());
+}
+
+void tcb_libc_tls_restore(void *tp, const void *block)
+{
+	memcpy((char *)tp + libc_tls_offset, block, tcb_libc_tls_size());
+}
+
 void tcb_recycle(void *tp)
 {
 	/* Keep libc's own TLS block (tcache, arena): re-initialising it would
 	 * leak the dead thread's malloc cache (glibc-tcb.md: ~11.6 KiB per
 	 * thread without this). */
-	char saved[libc_tls_size <= 4096 ? libc_tls_size + 1 : 1];
-	bool keep = libc_tls_size && libc_tls_size <= 4096;
-	if (keep)
-		memcpy(saved, (char *)tp + libc_tls_offset, libc_tls_size);
+	char saved[tcb_libc_tls_size() + 1];
+	tcb_libc_tls_save(tp, saved);
 
 	/* Dynamic TLS blocks of the dead thread (dlopen'd modules) are
 	 * malloc'd; free them and reset the dtv as glibc does on reuse. */
@@ -238,8 +251,7 @@ void tcb_recycle(void *tp)
 	memset(dtv, 0, (n + 1) * sizeof *dtv);
 	_dl_allocate_tls_init(tp, true);
 
-	if (keep)
-		memcpy((char *)tp + libc_tls_offset, saved, libc_tls_size);
+	tcb_libc_tls_restore(tp, saved);
 	AT(tp, OFF_CANCELHANDLING, int) = 0;
 	/* The kernel walked the dead thread's robust list at its exit but
 	 * left the head as it was: start the new thread with an empty one. */

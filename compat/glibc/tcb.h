@@ -39,6 +39,16 @@ SHIM_HIDDEN void *tcb_create(void *area_top);
  * over the dead one's malloc cache instead of leaking it. */
 SHIM_HIDDEN void tcb_recycle(void *tp);
 
+/*
+ * libc's own TLS block of a TCB holds the thread's malloc state (tcache,
+ * arena), which glibc frees only from its own thread exit.  A TCB that is
+ * destroyed hands its block to the next TCB created instead: size (0 if
+ * unknown), copy out of a dead TCB, copy into a fresh one.
+ */
+SHIM_HIDDEN size_t tcb_libc_tls_size(void);
+SHIM_HIDDEN void tcb_libc_tls_save(const void *tp, void *block);
+SHIM_HIDDEN void tcb_libc_tls_restore(void *tp, const void *block);
+
 /* Release what tcb_create allocated (the dtv), before the area is unmapped. */
 SHIM_HIDDEN void tcb_destroy(void *tp);
 

@@ -59,8 +59,12 @@ lwp_clone_raw:
 	mov	G_RBX(%r11), %rbx
 	mov	G_RDX(%r11), %rdx
 	mov	G_RCX(%r11), %rcx
+	/* rip first: once rsp moves up, the image lies below the stack
+	 * pointer, memory the ABI (and valgrind) considers dead.  rax, the
+	 * clone result, is free. */
+	mov	G_RIP(%r11), %rax
 	mov	G_RSP(%r11), %rsp
-	jmp	*G_RIP(%r11)
+	jmp	*%rax
 	.cfi_endproc
 	.size	lwp_clone_raw, .-lwp_clone_raw
 

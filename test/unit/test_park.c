@@ -281,6 +281,7 @@ static int rq_from, rq_to;
 struct rq_ctx {
 	enum park_requeue_op op;
 	unsigned unparked, requeued, callbacks;
+	bool have_more;
 };
 
 static enum park_requeue_op rq_validate(void *ctx)
@@ -289,12 +290,13 @@ static enum park_requeue_op rq_validate(void *ctx)
 }
 
 static void rq_callback(void *ctx, enum park_requeue_op op, unsigned unparked,
-			unsigned requeued)
+			unsigned requeued, bool have_more)
 {
 	struct rq_ctx *c = ctx;
 	assert_int_equal(op, c->op);
 	c->unparked = unparked;
 	c->requeued = requeued;
+	c->have_more = have_more;
 	c->callbacks++;
 }
 
@@ -326,19 +328,22 @@ static void test_requeue(void **state)
 				 0);
 	wait_until(&queued, 4);
 
-	struct rq_ctx c = { PARK_REQUEUE_ABORT, 0, 0, 0 };
+	/* ABORT still reports, under the locks, that threads wait. */
+	struct rq_ctx c = { PARK_REQUEUE_ABORT, 0, 0, 0, false };
 	assert_int_equal(park_unpark_requeue(&rq_from, &rq_to, rq_validate,
 					     rq_callback, &c),
 			 0);
-	assert_int_equal(c.callbacks, 0);
+	assert_int_equal(c.callbacks, 1);
+	assert_true(c.have_more);
 
 	c.op = PARK_UNPARK_ONE_REQUEUE_REST;
 	assert_int_equal(park_unpark_requeue(&rq_from, &rq_to, rq_validate,
 					     rq_callback, &c),
 			 1);
-	assert_int_equal(c.callbacks, 1);
+	assert_int_equal(c.callbacks, 2);
 	assert_int_equal(c.unparked, 1);
 	assert_int_equal(c.requeued, 3);
+	assert_false(c.have_more);
 	assert_int_equal(park_unpark_all(&rq_from, 9), 0); /* all moved */
 	/* The requeued threads now wait on `to`, in their old order. */
 	assert_true(park_unpark_one(&rq_to, NULL, NULL));
@@ -361,6 +366,32 @@ static void test_requeue(void **state)
 	assert_int_equal(park_unpark_all(&rq_to, 9), 2);
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
+
+	/* The one-thread ops touch the first waiter only. */
+	queued = 0;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pthread_create(&t[i], NULL, all_waiter,
+						&rq_from),
+				 0);
+		wait_until(&queued, i + 1);
+	}
+	c.op = PARK_REQUEUE_ONE;
+	assert_int_equal(park_unpark_requeue(&rq_from, &rq_to, rq_validate,
+					     rq_callback, &c),
+			 0);
+	assert_int_equal(c.requeued, 1);
+	assert_true(c.have_more);
+	c.op = PARK_UNPARK_ONE;
+	assert_int_equal(park_unpark_requeue(&rq_from, &rq_to, rq_validate,
+					     rq_callback, &c),
+			 1);
+	assert_int_equal(c.unparked, 1);
+	assert_int_equal(c.requeued, 0);
+	assert_true(c.have_more);
+	assert_int_equal(park_unpark_all(&rq_from, 9), 1);
+	assert_int_equal(park_unpark_all(&rq_to, 9), 1);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
 }
 
 /* A requeued waiter's deadline still holds, on its new key. */
@@ -382,7 +413,7 @@ static void test_requeued_waiter_times_out(void **state)
 	queued = 0;
 	assert_int_equal(pthread_create(&t, NULL, timed_rq_waiter, NULL), 0);
 	wait_until(&queued, 1);
-	struct rq_ctx c = { PARK_REQUEUE_ALL, 0, 0, 0 };
+	struct rq_ctx c = { PARK_REQUEUE_ALL, 0, 0, 0, false };
 	assert_int_equal(park_unpark_requeue(&rq_from, &rq_to, rq_validate,
 					     rq_callback, &c),
 			 0);
