@@ -449,17 +449,18 @@ NOINLINE static int write_lock_slow(struct shim_rwlock *rw,
 static int read_lock(struct shim_rwlock *rw, const struct timespec *abstime,
 		     clockid_t clock)
 {
-	/* Fast path: no writer holds or waits (so we hold no write lock). */
+	/* Fast path: no writer holds or waits (so we hold no write lock).
+	 * Another reader's CAS is no reason for the slow path: retry. */
 	unsigned s = load_state(rw);
-	int r;
-	if (!(s & (RW_WRITER | RW_WWAIT)) && readers(s) < RW_READERS_MAX &&
-	    atomic_compare_exchange_weak_explicit(&rw->rw_state, &s,
-						  s + RW_ONE_READER,
-						  memory_order_acquire,
-						  memory_order_relaxed))
-		r = 0;
-	else
-		r = read_lock_slow(rw, abstime, clock);
+	while (!(s & (RW_WRITER | RW_WWAIT)) && readers(s) < RW_READERS_MAX) {
+		if (atomic_compare_exchange_weak_explicit(
+			    &rw->rw_state, &s, s + RW_ONE_READER,
+			    memory_order_acquire, memory_order_relaxed)) {
+			rd_held++;
+			return 0;
+		}
+	}
+	int r = read_lock_slow(rw, abstime, clock);
 	if (r == 0)
 		rd_held++;
 	return r;
