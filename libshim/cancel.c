@@ -42,7 +42,9 @@ struct shim_cleanup {
 		int mask_was_saved;
 	} jmp[1];
 	struct shim_cleanup *prev;
-	void *unused[3];
+	void *unused;
+	int canceltype; /* the _defer variant's saved type */
+	void *pad;
 };
 _Static_assert(sizeof(struct shim_cleanup) == sizeof(__pthread_unwind_buf_t),
 	       "cleanup buffer size");
@@ -310,6 +312,21 @@ SHIM_EXPORT void __pthread_unregister_cancel(__pthread_unwind_buf_t *b)
 	shim_self()->td_cleanup = buf->prev;
 }
 
+/* pthread_cleanup_push_defer_np: deferred while the handler is pushed. */
+SHIM_EXPORT void __pthread_register_cancel_defer(__pthread_unwind_buf_t *b)
+{
+	struct shim_cleanup *buf = (struct shim_cleanup *)b;
+	__pthread_register_cancel(b);
+	pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &buf->canceltype);
+}
+
+SHIM_EXPORT void __pthread_unregister_cancel_restore(__pthread_unwind_buf_t *b)
+{
+	struct shim_cleanup *buf = (struct shim_cleanup *)b;
+	__pthread_unregister_cancel(b);
+	pthread_setcanceltype(buf->canceltype, NULL); /* may act at once */
+}
+
 SHIM_EXPORT _Noreturn void __pthread_unwind_next(__pthread_unwind_buf_t *b)
 {
 	(void)b; /* already unlinked by the stop function */
@@ -333,4 +350,20 @@ SHIM_EXPORT void _pthread_cleanup_pop(struct _pthread_cleanup_buffer *b,
 	legacy_head = c->prev;
 	if (execute)
 		c->routine(c->arg);
+}
+
+SHIM_EXPORT void _pthread_cleanup_push_defer(struct _pthread_cleanup_buffer *b,
+					     void (*routine)(void *), void *arg)
+{
+	struct legacy_cleanup *c = (struct legacy_cleanup *)b;
+	_pthread_cleanup_push(b, routine, arg);
+	pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &c->canceltype);
+}
+
+SHIM_EXPORT void _pthread_cleanup_pop_restore(struct _pthread_cleanup_buffer *b,
+					      int execute)
+{
+	struct legacy_cleanup *c = (struct legacy_cleanup *)b;
+	_pthread_cleanup_pop(b, execute);
+	pthread_setcanceltype(c->canceltype, NULL);
 }

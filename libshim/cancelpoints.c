@@ -1,0 +1,458 @@
+/*
+ * libshim/cancelpoints.c -- the blocking libc calls POSIX names as
+ * cancellation points, replaced so that libshim's pthread_cancel reaches a
+ * thread blocked in them.
+ *
+ * Why libshim has its own: glibc's read(), accept(), nanosleep() ... are
+ * cancellation points only for glibc's cancellation.  They test the
+ * cancelhandling word of glibc's struct pthread and count on glibc's
+ * SIGCANCEL handler, and libshim's pthread_cancel touches neither: it marks
+ * libshim's descriptor and sends SIGCANCEL to libshim's handler.  A thread
+ * blocked in glibc's read() would see the read fail with EINTR and go on.  So
+ * libshim exports these names; with LD_PRELOAD, or -lshim ahead of libc,
+ * the program's calls bind to them instead of glibc's.
+ *
+ * Every call is the same bracket (thread.h): shim_cancel_enter() acts on a
+ * cancellation already pending, then makes the thread asynchronously
+ * cancellable while the system call runs, so SIGCANCEL arriving during the
+ * call acts at once from the handler and unwinds through the signal frame;
+ * shim_cancel_leave() restores the thread's type.  Around the bracket each
+ * function does what glibc 2.36's wrapper does on x86_64: the same system
+ * call, the same adjustments (open is openat(AT_FDCWD); nanosleep and sleep
+ * are clock_nanosleep; select is pselect6, normalising the timeout and
+ * writing back the time left; ppoll and pselect hand the kernel a copy of
+ * the timeout; sigtimedwait reports SI_TKILL as SI_USER; sigwait retries
+ * EINTR) and the same error convention: -1 and errno, except for
+ * clock_nanosleep and sigwait, which return the error number.
+ *
+ * Limits:
+ *  - Only calls that reach these symbols are cancellation points.  The
+ *    calls glibc makes inside its own functions (fread and the rest of
+ *    stdio, __read_chk and the other _FORTIFY_SOURCE checks, system,
+ *    getaddrinfo, ...) stay glibc's and are not cancellation points under
+ *    libshim.
+ *  - glibc's other cancellation points (fcntl with F_SETLKW, lockf, wait3,
+ *    wait4, preadv, pwritev, sendmmsg, recvmmsg, mq_*, msgrcv, msgsnd, ...)
+ *    are not replaced: under libshim they are not cancellation points.
+ *  - The classic race of asynchronous cancellation, which glibc 2.36's own
+ *    wrappers share (their SYSCALL_CANCEL brackets the call the same way):
+ *    a system call that completes just as SIGCANCEL arrives, before
+ *    shim_cancel_leave, is cancelled all the same and its result is lost
+ *    (bytes read or written, a descriptor opened, a child reaped).  And a
+ *    signal handler that runs while the thread waits in one of these calls
+ *    runs asynchronously cancellable too.
+ *  - SIGCANCEL is installed without SA_RESTART (cancel.c).  A thread that
+ *    disables cancellation just as another thread cancels it can take the
+ *    signal anyway, and the call it is blocked in then fails with EINTR.
+ */
+/* These definitions replace the fortified inlines, and define open and
+ * open64 (and the rest) as two names: meson's _FILE_OFFSET_BITS=64 would
+ * rename open to open64 in the headers. */
+#undef _FORTIFY_SOURCE
+#undef _FILE_OFFSET_BITS
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86_64/syscall.h"
+#include "libshim/thread.h"
+
+#define SIGSET_BYTES (_NSIG / 8) /* the kernel's sigset_t, as glibc passes */
+
+/* The kernel's own id for the calling process's CPU clock
+ * (MAKE_PROCESS_CPUCLOCK(0, CPUCLOCK_SCHED)), which glibc's
+ * clock_nanosleep passes in place of CLOCK_PROCESS_CPUTIME_ID. */
+#define PROCESS_CPU_CLOCK ((clockid_t)(~0u << 3 | 2))
+
+#define ALIAS(name) __attribute__((alias(#name)))
+
+/* A system call as a cancellation point; -errno on failure.  Unused
+ * trailing arguments are passed as 0: the kernel ignores them. */
+static long cancel_syscall(long nr, long a, long b, long c, long d, long e,
+			   long f)
+{
+	unsigned token = shim_cancel_enter();
+	long r = shim_syscall6(nr, a, b, c, d, e, f);
+	shim_cancel_leave(token);
+	return r;
+}
+
+#define CANCEL_SYSCALL(nr, a, b, c, d, e, f)                                   \
+	cancel_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d),         \
+		       (long)(e), (long)(f))
+
+/* -errno (-4095..-1, as glibc tests it) to -1 and errno. */
+static long errno_ret(long r)
+{
+	if ((unsigned long)r > -4096ul) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* Descriptors and files */
+
+SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_read, fd, buf, n, 0, 0, 0));
+}
+
+SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_write, fd, buf, n, 0, 0, 0));
+}
+
+SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_readv, fd, iov, n, 0, 0, 0));
+}
+
+SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_writev, fd, iov, n, 0, 0, 0));
+}
+
+SHIM_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_pread64, fd, buf, n, off, 0, 0));
+}
+SHIM_EXPORT ssize_t pread64(int, void *, size_t, off64_t) ALIAS(pread);
+
+SHIM_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_pwrite64, fd, buf, n, off, 0, 0));
+}
+SHIM_EXPORT ssize_t pwrite64(int, const void *, size_t, off64_t) ALIAS(pwrite);
+
+/* Whether open's variadic mode argument is there (glibc's
+ * __OPEN_NEEDS_MODE); without it the kernel gets 0. */
+static mode_t open_mode(int flags, va_list ap)
+{
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		return va_arg(ap, mode_t);
+	return 0;
+}
+
+SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t mode = open_mode(flags, ap);
+	va_end(ap);
+	return errno_ret(CANCEL_SYSCALL(SYS_openat, dirfd, path, flags, mode,
+					0, 0));
+}
+SHIM_EXPORT int openat64(int, const char *, int, ...) ALIAS(openat);
+
+SHIM_EXPORT int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t mode = open_mode(flags, ap);
+	va_end(ap);
+	return errno_ret(CANCEL_SYSCALL(SYS_openat, AT_FDCWD, path, flags,
+					mode, 0, 0));
+}
+SHIM_EXPORT int open64(const char *, int, ...) ALIAS(open);
+
+SHIM_EXPORT int creat(const char *path, mode_t mode)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_openat, AT_FDCWD, path,
+					O_CREAT | O_WRONLY | O_TRUNC, mode,
+					0, 0));
+}
+SHIM_EXPORT int creat64(const char *, mode_t) ALIAS(creat);
+
+SHIM_EXPORT int close(int fd)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0));
+}
+
+SHIM_EXPORT int fsync(int fd)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_fsync, fd, 0, 0, 0, 0, 0));
+}
+
+SHIM_EXPORT int fdatasync(int fd)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_fdatasync, fd, 0, 0, 0, 0, 0));
+}
+
+SHIM_EXPORT int msync(void *addr, size_t len, int flags)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_msync, addr, len, flags, 0, 0, 0));
+}
+
+SHIM_EXPORT int tcdrain(int fd)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_ioctl, fd, TCSBRK, 1, 0, 0, 0));
+}
+
+/* Sleeping */
+
+/* clock_nanosleep's body, shared by the sleeps as glibc shares it:
+ * 0 or a positive errno. */
+static int clock_sleep(clockid_t clock, int flags, const struct timespec *req,
+		       struct timespec *rem)
+{
+	if (clock == CLOCK_THREAD_CPUTIME_ID)
+		return EINVAL; /* glibc refuses it before the kernel */
+	if (clock == CLOCK_PROCESS_CPUTIME_ID)
+		clock = PROCESS_CPU_CLOCK;
+	return (int)-CANCEL_SYSCALL(SYS_clock_nanosleep, clock, flags, req,
+				    rem, 0, 0);
+}
+
+SHIM_EXPORT int clock_nanosleep(clockid_t clock, int flags,
+				const struct timespec *req,
+				struct timespec *rem)
+{
+	return clock_sleep(clock, flags, req, rem);
+}
+
+SHIM_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	int e = clock_sleep(CLOCK_REALTIME, 0, req, rem);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* The whole seconds not slept when a signal cut the sleep short. */
+SHIM_EXPORT unsigned sleep(unsigned seconds)
+{
+	struct timespec ts = { .tv_sec = seconds };
+	return nanosleep(&ts, &ts) < 0 ? (unsigned)ts.tv_sec : 0;
+}
+
+SHIM_EXPORT int usleep(useconds_t us)
+{
+	struct timespec ts = { .tv_sec = us / 1000000,
+			       .tv_nsec = us % 1000000 * 1000l };
+	return nanosleep(&ts, NULL);
+}
+
+SHIM_EXPORT int pause(void)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_pause, 0, 0, 0, 0, 0, 0));
+}
+
+/* Waiting for descriptors */
+
+SHIM_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_poll, fds, n, timeout_ms, 0, 0, 0));
+}
+
+/* ppoll and pselect must leave *timeout alone; the kernel writes the
+ * time left into the copy. */
+SHIM_EXPORT int ppoll(struct pollfd *fds, nfds_t n,
+		      const struct timespec *timeout, const sigset_t *mask)
+{
+	struct timespec copy, *t = NULL;
+	if (timeout != NULL) {
+		copy = *timeout;
+		t = &copy;
+	}
+	return errno_ret(CANCEL_SYSCALL(SYS_ppoll, fds, n, t, mask,
+					SIGSET_BYTES, 0));
+}
+
+SHIM_EXPORT int pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex,
+			const struct timespec *timeout, const sigset_t *mask)
+{
+	struct timespec copy, *t = NULL;
+	if (timeout != NULL) {
+		copy = *timeout;
+		t = &copy;
+	}
+	/* pselect6's sixth argument: the mask and its size, by address. */
+	unsigned long mask_arg[2] = { (unsigned long)mask, SIGSET_BYTES };
+	return errno_ret(CANCEL_SYSCALL(SYS_pselect6, n, rd, wr, ex, t,
+					mask_arg));
+}
+
+/* As glibc 2.36: pselect6 with the timeval normalised (tv_usec may
+ * exceed a second; negative fields are EINVAL; the sum saturates), and
+ * the time left written back to *tv, as Linux's select does, whether the
+ * call succeeds or fails. */
+SHIM_EXPORT int select(int n, fd_set *rd, fd_set *wr, fd_set *ex,
+		       struct timeval *tv)
+{
+	struct timespec ts, *t = NULL;
+	if (tv != NULL) {
+		time_t s = tv->tv_sec;
+		int32_t us = (int32_t)tv->tv_usec; /* glibc's width */
+		if (s < 0 || us < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (us / 1000000 > INT64_MAX - s)
+			ts = (struct timespec){ INT64_MAX, 999999999 };
+		else
+			ts = (struct timespec){ s + us / 1000000,
+						us % 1000000 * 1000l };
+		t = &ts;
+	}
+	long r = CANCEL_SYSCALL(SYS_pselect6, n, rd, wr, ex, t, NULL);
+	if (tv != NULL) {
+		tv->tv_sec = ts.tv_sec;
+		tv->tv_usec = ts.tv_nsec / 1000;
+	}
+	return errno_ret(r);
+}
+
+SHIM_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max,
+			   int timeout_ms)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_epoll_wait, epfd, ev, max,
+					timeout_ms, 0, 0));
+}
+
+SHIM_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max,
+			    int timeout_ms, const sigset_t *mask)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_epoll_pwait, epfd, ev, max,
+					timeout_ms, mask, SIGSET_BYTES));
+}
+
+/* Sockets (glibc's transparent-union address arguments) */
+
+SHIM_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_accept, fd, addr.__sockaddr__,
+					len, 0, 0, 0));
+}
+
+SHIM_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len,
+			int flags)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_accept4, fd, addr.__sockaddr__,
+					len, flags, 0, 0));
+}
+
+SHIM_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_connect, fd, addr.__sockaddr__,
+					len, 0, 0, 0));
+}
+
+SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+			     __SOCKADDR_ARG addr, socklen_t *len)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_recvfrom, fd, buf, n, flags,
+					addr.__sockaddr__, len));
+}
+
+SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_recvfrom, fd, buf, n, flags,
+					NULL, NULL));
+}
+
+SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_recvmsg, fd, msg, flags, 0, 0, 0));
+}
+
+SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			   __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_sendto, fd, buf, n, flags,
+					addr.__sockaddr__, len));
+}
+
+SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_sendto, fd, buf, n, flags, NULL,
+					0));
+}
+
+SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_sendmsg, fd, msg, flags, 0, 0, 0));
+}
+
+/* Children */
+
+SHIM_EXPORT pid_t wait(int *status)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_wait4, -1, status, 0, NULL, 0, 0));
+}
+
+SHIM_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_wait4, pid, status, options, NULL,
+					0, 0));
+}
+
+SHIM_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_waitid, type, id, info, options,
+					NULL, 0));
+}
+
+/* Signals */
+
+/* sigtimedwait's body, shared with sigwaitinfo and sigwait. */
+static int wait_signal(const sigset_t *set, siginfo_t *info,
+		       const struct timespec *timeout)
+{
+	long r = CANCEL_SYSCALL(SYS_rt_sigtimedwait, set, info, timeout,
+				SIGSET_BYTES, 0, 0);
+	/* raise() and pthread_kill() send with tgkill; glibc reports
+	 * those as sent by kill(). */
+	if (r >= 0 && info != NULL && info->si_code == SI_TKILL)
+		info->si_code = SI_USER;
+	return (int)errno_ret(r);
+}
+
+SHIM_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
+			     const struct timespec *timeout)
+{
+	return wait_signal(set, info, timeout);
+}
+
+SHIM_EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	return wait_signal(set, info, NULL);
+}
+
+/* Programs do not expect EINTR from sigwait (POSIX does not list it), so
+ * a handler running meanwhile only restarts the wait. */
+SHIM_EXPORT int sigwait(const sigset_t *set, int *sig)
+{
+	siginfo_t si;
+	int r;
+	do
+		r = wait_signal(set, &si, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno;
+	*sig = si.si_signo;
+	return 0;
+}
+
+SHIM_EXPORT int sigsuspend(const sigset_t *mask)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_rt_sigsuspend, mask, SIGSET_BYTES,
+					0, 0, 0, 0));
+}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "arch/x86_64/syscall.h"
+#include "libshim/nocancel.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 
@@ -43,12 +44,12 @@ SHIM_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 		return prctl(PR_SET_NAME, name) ? errno : 0;
 	char path[64];
 	comm_path(path, sizeof path, tid);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = nocancel_open(path, O_WRONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
-	ssize_t w = write(fd, name, len);
+	ssize_t w = nocancel_write(fd, name, len);
 	int e = w < 0 ? errno : (size_t)w == len ? 0 : EIO;
-	close(fd);
+	nocancel_close(fd);
 	return e;
 }
 
@@ -63,12 +64,12 @@ SHIM_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 		return prctl(PR_GET_NAME, buf) ? errno : 0;
 	char path[64];
 	comm_path(path, sizeof path, tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = nocancel_open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
-	ssize_t r = read(fd, buf, len);
+	ssize_t r = nocancel_read(fd, buf, len);
 	int e = r < 0 ? errno : 0;
-	close(fd);
+	nocancel_close(fd);
 	if (e == 0) {
 		if (r > 0 && buf[r - 1] == '\n')
 			r--;

@@ -14,7 +14,7 @@
 /* Initial-exec: libshim is loaded at start-up (LD_PRELOAD or DT_NEEDED),
  * so its TLS is in the static block every TCB carries; reading it is one
  * %fs-relative load.  libshim's own threads set it before user code. */
-static __thread struct shim_thread *self_td
+__thread struct shim_thread *shim_self_td
 	__attribute__((tls_model("initial-exec")));
 
 extern int __cxa_thread_atexit_impl(void (*)(void *), void *, void *);
@@ -22,19 +22,19 @@ extern void *__dso_handle;
 
 void shim_set_self(struct shim_thread *td)
 {
-	self_td = td;
+	shim_self_td = td;
 }
 
 static void adopted_exit(void *p)
 {
 	struct shim_thread *td = p;
 	shim_thread_unlist(td);
-	self_td = NULL;
+	shim_self_td = NULL;
 	shim_tsd_run_destructors(td);
 	munmap(td, sizeof *td);
 }
 
-static struct shim_thread *adopt(void)
+struct shim_thread *shim_adopt(void)
 {
 	/* mmap, not malloc: adoption may happen inside a signal handler. */
 	struct shim_thread *td = mmap(NULL, sizeof *td, PROT_READ | PROT_WRITE,
@@ -47,7 +47,7 @@ static struct shim_thread *adopt(void)
 	td->td_adopted = true;
 	td->td_state = TD_JOINABLE;
 	shim_attr_of_running(td);
-	self_td = td;
+	shim_self_td = td;
 	shim_thread_list(td);
 	/* glibc runs this when a thread it made exits.  Not for the main
 	 * thread: exit() runs TLS destructors while other threads may still
@@ -55,17 +55,4 @@ static struct shim_thread *adopt(void)
 	if (*td->td_tidp != shim_pid())
 		__cxa_thread_atexit_impl(adopted_exit, td, &__dso_handle);
 	return td;
-}
-
-struct shim_thread *shim_self_if_known(void)
-{
-	return self_td;
-}
-
-struct shim_thread *shim_self(void)
-{
-	struct shim_thread *td = self_td;
-	if (__builtin_expect(td != NULL, 1))
-		return td;
-	return adopt();
 }

@@ -75,6 +75,7 @@
 #include "compat/lwp.h"
 #include "libshim/park.h"
 #include "libshim/lock.h"
+#include "libshim/nocancel.h"
 #include "libshim/profile.h"
 #include "libshim/spinwait.h"
 #include "libshim/shim.h"
@@ -425,13 +426,14 @@ static sem_t *sem_create(const char *name, const struct sem_path *path,
 			return SEM_FAILED;
 		}
 		sem_tmp_fill(tmp + sizeof tmp - 1 - 6, &seed);
-		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		fd = nocancel_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+				   mode);
 		if (fd < 0 && errno != EEXIST)
 			return SEM_FAILED;
 	}
 
 	sem_t *result = SEM_FAILED;
-	if (write(fd, &init, sizeof init) == (ssize_t)sizeof init) {
+	if (nocancel_write(fd, &init, sizeof init) == (ssize_t)sizeof init) {
 		void *p = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE,
 			       MAP_SHARED, fd, 0);
 		if (p != MAP_FAILED) {
@@ -446,7 +448,7 @@ static sem_t *sem_create(const char *name, const struct sem_path *path,
 	}
 	int save = errno;
 	unlink(tmp);
-	close(fd);
+	nocancel_close(fd);
 	errno = save;
 	return result;
 }
@@ -455,13 +457,14 @@ static sem_t *sem_create(const char *name, const struct sem_path *path,
 static sem_t *sem_attach(const char *name, const struct sem_path *path,
 			 int oflag)
 {
-	int fd = open(path->p, (oflag & ~(O_CREAT | O_ACCMODE)) | O_NOFOLLOW |
-				       O_RDWR | O_CLOEXEC);
+	int fd = nocancel_open(path->p, (oflag & ~(O_CREAT | O_ACCMODE)) |
+					       O_NOFOLLOW | O_RDWR | O_CLOEXEC,
+			       0);
 	if (fd < 0)
 		return SEM_FAILED;
 	sem_t *result = sem_mapping_get(name, fd, SEM_FAILED);
 	int save = errno;
-	close(fd);
+	nocancel_close(fd);
 	errno = save;
 	return result;
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "arch/x86_64/syscall.h"
+#include "libshim/nocancel.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 
@@ -89,7 +90,7 @@ static int broadcast(long nr, long a, long b, long c)
 		/* Threads now disagree on credentials: glibc aborts here too. */
 		static const char msg[] =
 			"libshim: set*id failed in some threads only\n";
-		write(2, msg, sizeof msg - 1);
+		nocancel_write(2, msg, sizeof msg - 1);
 		abort();
 	}
 	return 0;

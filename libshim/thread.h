@@ -85,12 +85,30 @@ struct shim_thread {
 	struct shim_thread *td_cache_next;
 };
 
+/* self.c: the calling thread's descriptor (initial-exec TLS: one load),
+ * NULL until the thread is created by libshim or adopted. */
+SHIM_HIDDEN extern __thread struct shim_thread *shim_self_td
+	__attribute__((tls_model("initial-exec")));
+SHIM_HIDDEN struct shim_thread *shim_adopt(void);
+
 /*
  * The calling thread's descriptor; adopts the thread on first use.
  * Returns NULL only when adoption could not allocate (callers that must
  * block then fail with EAGAIN rather than crash).
  */
-SHIM_HIDDEN struct shim_thread *shim_self(void);
+static inline struct shim_thread *shim_self(void)
+{
+	struct shim_thread *td = shim_self_td;
+	if (__builtin_expect(td != NULL, 1))
+		return td;
+	return shim_adopt();
+}
+
+/* The calling thread's descriptor if it has one; never adopts. */
+static inline struct shim_thread *shim_self_if_known(void)
+{
+	return shim_self_td;
+}
 
 /* The calling thread's kernel tid, read from glibc's TCB (no system call). */
 static inline pid_t shim_tid(void)
@@ -129,8 +147,6 @@ void __pthread_register_cancel(__pthread_unwind_buf_t *buf);
 void __pthread_unregister_cancel(__pthread_unwind_buf_t *buf);
 _Noreturn void __pthread_unwind_next(__pthread_unwind_buf_t *buf);
 
-/* The calling thread's descriptor if it has one; never adopts. */
-SHIM_HIDDEN struct shim_thread *shim_self_if_known(void);
 
 /* thread.c: end the calling thread (pthread_exit's work). */
 SHIM_HIDDEN _Noreturn void shim_thread_exit(void *result);

@@ -1,6 +1,8 @@
 #!/bin/sh
 # scripts/test.sh -- install what is missing, build, and run every test
-# suite (unit, preload, realprogs): what CI runs (.ci/run).
+# suite (unit, preload, realprogs, fault), then the unit tests again in an
+# AddressSanitizer + UndefinedBehaviorSanitizer build: what CI runs
+# (.ci/run).  Extra arguments go to the first meson test (e.g. --suite unit).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -10,15 +12,25 @@ cd "$(dirname "$0")/.."
 status=0
 meson test -C build --print-errorlogs "$@" || status=$?
 
-# One closing line with the counts, from meson's own log of this run.
-python3 - build/meson-logs/testlog.json <<'PY'
+# The sanitizer build: unit tests only (the preloaded programs are not
+# built with the sanitizers' runtime).
+if [ ! -f build-asan/build.ninja ]; then
+	meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbench=false -Drealprogs=false
+fi
+ninja -C build-asan
+meson test -C build-asan --print-errorlogs --suite unit || status=$?
+
+# One closing line with the counts, from meson's own logs of both runs.
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
 import json, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
 kind = {"OK": "passed", "EXPECTEDFAIL": "passed", "SKIP": "skipped"}
-with open(sys.argv[1]) as log:
-    for line in log:
-        if line.strip():
-            counts[kind.get(json.loads(line)["result"], "failed")] += 1
+for path in sys.argv[1:]:
+    with open(path) as log:
+        for line in log:
+            if line.strip():
+                counts[kind.get(json.loads(line)["result"], "failed")] += 1
 print("meson: %(passed)d passed, %(failed)d failed, %(skipped)d skipped" % counts)
 PY
 exit "$status"

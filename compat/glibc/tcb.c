@@ -190,6 +190,11 @@ void tcb_host_init(void)
 
 size_t tcb_area_size(void)
 {
+	if (static_size == 0) { /* asked before tcb_host_init */
+		size_t size, align;
+		_dl_get_tls_static_info(&size, &align);
+		return size + (align < 64 ? 64 : align);
+	}
 	return static_size + static_align;
 }
 

@@ -16,11 +16,21 @@
 #include "arch/x86_64/syscall.h"
 #include "compat/lwp.h"
 
+/* A reused stack's old frames are dead memory to valgrind and, in an
+ * AddressSanitizer build, still carry the dead thread's redzones (libshim
+ * threads end without unwinding).  The new LWP owns that memory: say so.
+ * Both are no-ops in an ordinary run. */
 #if __has_include(<valgrind/memcheck.h>)
 #include <valgrind/memcheck.h>
-#define SHIM_VALGRIND_UNDEFINED(p, n) VALGRIND_MAKE_MEM_UNDEFINED(p, n)
+#define HANDOVER_VALGRIND(p, n) VALGRIND_MAKE_MEM_UNDEFINED(p, n)
 #else
-#define SHIM_VALGRIND_UNDEFINED(p, n) ((void)(p), (void)(n))
+#define HANDOVER_VALGRIND(p, n) ((void)(p), (void)(n))
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define HANDOVER_ASAN(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define HANDOVER_ASAN(p, n) ((void)(p), (void)(n))
 #endif
 
 enum { TOKEN_SLEEPING = -1, TOKEN_NONE = 0, TOKEN_SET = 1 };
@@ -40,9 +50,8 @@ int lwp_create(const ucontext_t *uc, unsigned flags, pid_t *tidp)
 	(void)flags;
 	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
 	uintptr_t img = (sp - 128 - sizeof(gregset_t)) & ~(uintptr_t)15;
-	/* A reused stack's old frames are dead memory to valgrind; hand it
-	 * over explicitly (a no-op outside valgrind). */
-	SHIM_VALGRIND_UNDEFINED((void *)img, sp - img);
+	HANDOVER_VALGRIND((void *)img, sp - img);
+	HANDOVER_ASAN((void *)img, sp - img);
 	memcpy((void *)img, uc->uc_mcontext.gregs, sizeof(gregset_t));
 
 	/* CLONE_VM..THREAD: a thread of this process sharing everything.

@@ -8,11 +8,20 @@ import subprocess
 # interpose a symbol of the host program or of glibc.  Besides the pthread,
 # semaphore and C11 families, only the set*id and fork wrappers (which must
 # reach threads glibc does not know) may be exported.
+# The thread API, the set*id family (libshim broadcasts it to its threads)
+# and the blocking libc calls POSIX names as cancellation points
+# (libshim/cancelpoints.c): nothing else may leave the library.
+CANCEL_POINTS = (
+    "read readv pread pread64 write writev pwrite pwrite64 open open64 openat "
+    "openat64 creat creat64 close nanosleep clock_nanosleep sleep usleep pause "
+    "poll ppoll select pselect epoll_wait epoll_pwait accept accept4 connect "
+    "recv recvfrom recvmsg send sendto sendmsg wait waitpid waitid sigwait "
+    "sigwaitinfo sigtimedwait sigsuspend fsync fdatasync msync tcdrain").split()
 ALLOWED = re.compile(
     r"^(pthread_\w+|__pthread_\w+|_pthread_\w+|sem_\w+"
     r"|thrd_\w+|mtx_\w+|cnd_\w+|tss_\w+|call_once"
     r"|setuid|setgid|seteuid|setegid|setreuid|setregid|setresuid|setresgid"
-    r"|setgroups|fork)$")
+    r"|setgroups|" + "|".join(CANCEL_POINTS) + r")$")
 
 
 def exported_names(lib):

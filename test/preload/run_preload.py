@@ -29,8 +29,9 @@ from testproc import describe_status, run_bounded
 
 STATS_LINE = re.compile(r"^libshim: threads created: (\d+)", re.M)
 MADE_LINE = re.compile(r"^threads made: (\d+)$", re.M)
-PTHREAD_CREATE_BINDING = re.compile(
-    r"binding file (\S+) \[\d+\] to (\S+) \[\d+\]: normal symbol `pthread_create'")
+API_BINDING = re.compile(
+    r"binding file (\S+) \[\d+\] to (\S+) \[\d+\]: normal symbol "
+    r"`((?:pthread|sem|thrd|mtx|cnd|tss)_\w+|call_once)'")
 TIMEOUT_S = 60
 
 
@@ -60,7 +61,8 @@ def show(proc):
 
 
 def check_bindings(prog, argv, lib):
-    """Every pthread_create reference outside libshim binds to libshim."""
+    """Every thread-API reference outside libshim binds to libshim, and
+    pthread_create is among them."""
     libreal = os.path.realpath(lib)
     with tempfile.TemporaryDirectory() as tmp:
         env = preload_env(lib, {"LD_DEBUG": "bindings",
@@ -73,17 +75,18 @@ def check_bindings(prog, argv, lib):
         for name in os.listdir(tmp):
             with open(os.path.join(tmp, name), errors="replace") as f:
                 log += f.read()
-    seen = 0
-    for requester, provider in PTHREAD_CREATE_BINDING.findall(log):
+    names = set()
+    for requester, provider, symbol in API_BINDING.findall(log):
         if os.path.realpath(requester) == libreal:
             continue
-        seen += 1
+        names.add(symbol)
         if os.path.realpath(provider) != libreal:
-            fail(prog, "pthread_create of %s bound to %s, not libshim"
-                 % (requester, provider))
-    if seen == 0:
+            fail(prog, "%s of %s bound to %s, not libshim"
+                 % (symbol, requester, provider))
+    if "pthread_create" not in names:
         fail(prog, "LD_DEBUG=bindings shows no pthread_create binding")
-    print("bindings: %d pthread_create references bound to %s" % (seen, lib))
+    print("bindings: %d thread-API names, all bound to %s: %s"
+          % (len(names), lib, " ".join(sorted(names))))
 
 
 def main():

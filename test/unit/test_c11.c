@@ -10,19 +10,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "libshim/thread.h"
+#include "testutil.h"
 
-static struct timespec in_ms(long ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += ms * 1000000;
-	while (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
+#include "libshim/thread.h"
 
 static int return_arg(void *arg)
 {
@@ -126,10 +116,10 @@ static void test_mutex_kinds_and_errors(void **state)
 
 	assert_int_equal(mtx_init(&m, mtx_timed), thrd_success);
 	assert_int_equal(mtx_lock(&m), thrd_success);
-	struct timespec dl = in_ms(30);
+	struct timespec dl = deadline_in(CLOCK_REALTIME, 30);
 	assert_int_equal(mtx_timedlock(&m, &dl), thrd_timedout);
 	assert_int_equal(mtx_unlock(&m), thrd_success);
-	dl = in_ms(30);
+	dl = deadline_in(CLOCK_REALTIME, 30);
 	assert_int_equal(mtx_timedlock(&m, &dl), thrd_success);
 	assert_int_equal(mtx_unlock(&m), thrd_success);
 	mtx_destroy(&m);
@@ -168,7 +158,7 @@ static void test_condition(void **state)
 	assert_int_equal(cnd_init(&b.c), thrd_success);
 
 	assert_int_equal(mtx_lock(&b.m), thrd_success);
-	struct timespec dl = in_ms(20);
+	struct timespec dl = deadline_in(CLOCK_REALTIME, 20);
 	assert_int_equal(cnd_timedwait(&b.c, &b.m, &dl), thrd_timedout);
 
 	thrd_t t;

@@ -22,26 +22,7 @@
 
 #include <cmocka.h>
 
-static struct timespec deadline_in(clockid_t clock, long ms)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-static long ms_since(clockid_t clock, const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(clock, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
-}
+#include "testutil.h"
 
 static void *try_other(void *m)
 {

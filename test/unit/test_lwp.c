@@ -11,17 +11,9 @@
 #include <sys/syscall.h>
 #include <cmocka.h>
 
-#include "compat/lwp.h"
+#include "testutil.h"
 
-static struct timespec in_ms(clockid_t c, long ms)
-{
-	struct timespec t;
-	clock_gettime(c, &t);
-	t.tv_nsec += ms * 1000000L;
-	t.tv_sec += t.tv_nsec / 1000000000L;
-	t.tv_nsec %= 1000000000L;
-	return t;
-}
+#include "compat/lwp.h"
 
 static void test_unpark_before_park_is_not_lost(void **state)
 {
@@ -29,9 +21,9 @@ static void test_unpark_before_park_is_not_lost(void **state)
 	lwp_parker_t p = {0};
 	lwp_unpark(&p);
 	lwp_unpark(&p); /* two unparks are one token */
-	struct timespec dl = in_ms(CLOCK_MONOTONIC, 2000);
+	struct timespec dl = deadline_in(CLOCK_MONOTONIC, 2000);
 	assert_int_equal(lwp_park(&p, &dl, CLOCK_MONOTONIC), 0);
-	dl = in_ms(CLOCK_MONOTONIC, 20);
+	dl = deadline_in(CLOCK_MONOTONIC, 20);
 	assert_int_equal(lwp_park(&p, &dl, CLOCK_MONOTONIC), ETIMEDOUT);
 }
 
@@ -41,7 +33,7 @@ static void test_park_times_out_on_both_clocks(void **state)
 	lwp_parker_t p = {0};
 	clockid_t clocks[] = {CLOCK_MONOTONIC, CLOCK_REALTIME};
 	for (int i = 0; i < 2; i++) {
-		struct timespec dl = in_ms(clocks[i], 30), now;
+		struct timespec dl = deadline_in(clocks[i], 30), now;
 		int r;
 		do
 			r = lwp_park(&p, &dl, clocks[i]);
@@ -59,7 +51,7 @@ static _Atomic int woke;
 static void *parker_thread(void *arg)
 {
 	(void)arg;
-	struct timespec dl = in_ms(CLOCK_MONOTONIC, 10000);
+	struct timespec dl = deadline_in(CLOCK_MONOTONIC, 10000);
 	int r;
 	do
 		r = lwp_park(&waiter, &dl, CLOCK_MONOTONIC);
@@ -85,7 +77,7 @@ static void test_wait_addr(void **state)
 	_Atomic int word = 5;
 	assert_int_equal(lwp_wait_addr(&word, 4, NULL, CLOCK_MONOTONIC, false),
 			 EAGAIN);
-	struct timespec dl = in_ms(CLOCK_REALTIME, 20);
+	struct timespec dl = deadline_in(CLOCK_REALTIME, 20);
 	assert_int_equal(lwp_wait_addr(&word, 5, &dl, CLOCK_REALTIME, true),
 			 ETIMEDOUT);
 	assert_int_equal(lwp_wake_addr(&word, 1, false), 0);

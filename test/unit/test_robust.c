@@ -28,6 +28,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 extern int shim_consistent_np(pthread_mutex_t *)
 	__asm__("pthread_mutex_consistent_np");
 
@@ -74,27 +76,6 @@ static struct robust_list_head *kernel_head(void)
 static void *node_of(pthread_mutex_t *m)
 {
 	return &m->__data.__list.__next;
-}
-
-static struct timespec deadline_in(clockid_t clock, long ms)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-static long ms_since(clockid_t clock, const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(clock, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
 /* Run fn(arg) in a new thread; its int result. */

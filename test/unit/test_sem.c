@@ -22,25 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-static struct timespec in_ms(clockid_t clock, long ms)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
-
-static long ms_since(clockid_t clock, struct timespec t0)
-{
-	struct timespec t;
-	clock_gettime(clock, &t);
-	return (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-}
+#include "testutil.h"
 
 static int value_of(sem_t *s)
 {
@@ -84,7 +66,7 @@ static void until_asleep_on(sem_t *s, _Atomic pid_t *tid)
 /* A join that fails the test instead of hanging it. */
 static int join_within(pthread_t t, void **ret, int seconds)
 {
-	struct timespec dl = in_ms(CLOCK_REALTIME, seconds * 1000L);
+	struct timespec dl = deadline_in(CLOCK_REALTIME, seconds * 1000L);
 	return pthread_timedjoin_np(t, ret, &dl);
 }
 
@@ -136,25 +118,25 @@ static void test_timeouts_both_clocks(void **state)
 
 	struct timespec t0, dl;
 	clock_gettime(CLOCK_REALTIME, &t0);
-	dl = in_ms(CLOCK_REALTIME, 50);
+	dl = deadline_in(CLOCK_REALTIME, 50);
 	errno = 0;
 	assert_int_equal(sem_timedwait(&s, &dl), -1);
 	assert_int_equal(errno, ETIMEDOUT);
-	assert_true(ms_since(CLOCK_REALTIME, t0) >= 49);
+	assert_true(ms_since(CLOCK_REALTIME, &t0) >= 49);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	dl = in_ms(CLOCK_MONOTONIC, 50);
+	dl = deadline_in(CLOCK_MONOTONIC, 50);
 	errno = 0;
 	assert_int_equal(sem_clockwait(&s, CLOCK_MONOTONIC, &dl), -1);
 	assert_int_equal(errno, ETIMEDOUT);
-	assert_true(ms_since(CLOCK_MONOTONIC, t0) >= 49);
+	assert_true(ms_since(CLOCK_MONOTONIC, &t0) >= 49);
 
 	clock_gettime(CLOCK_REALTIME, &t0);
-	dl = in_ms(CLOCK_REALTIME, 30);
+	dl = deadline_in(CLOCK_REALTIME, 30);
 	errno = 0;
 	assert_int_equal(sem_clockwait(&s, CLOCK_REALTIME, &dl), -1);
 	assert_int_equal(errno, ETIMEDOUT);
-	assert_true(ms_since(CLOCK_REALTIME, t0) >= 29);
+	assert_true(ms_since(CLOCK_REALTIME, &t0) >= 29);
 
 	/* Deadlines already past, and negative ones, time out at once. */
 	struct timespec past = { 0, 0 }, neg = { -1, 0 };
@@ -220,7 +202,7 @@ static void test_timedwait_woken_by_post(void **state)
 	struct delayed_post d = { &s, 30 };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, post_later, &d), 0);
-	struct timespec dl = in_ms(CLOCK_MONOTONIC, 10000);
+	struct timespec dl = deadline_in(CLOCK_MONOTONIC, 10000);
 	assert_int_equal(sem_clockwait(&s, CLOCK_MONOTONIC, &dl), 0);
 	assert_int_equal(join_within(t, NULL, 10), 0);
 	assert_int_equal(value_of(&s), 0);
@@ -424,7 +406,7 @@ static void *intr_waiter(void *arg)
 {
 	struct intr *w = arg;
 	w->tid = (pid_t)syscall(SYS_gettid);
-	struct timespec dl = in_ms(CLOCK_REALTIME, 20000);
+	struct timespec dl = deadline_in(CLOCK_REALTIME, 20000);
 	errno = 0;
 	w->ret = w->timed ? sem_timedwait(w->s, &dl) : sem_wait(w->s);
 	w->err = errno;

@@ -428,6 +428,43 @@ static void test_many_threads_at_once(void **state)
 	assert_int_equal(sum, N * 1000);
 }
 
+int __pthread_mutex_lock(pthread_mutex_t *);
+int __pthread_mutex_unlock(pthread_mutex_t *);
+size_t __pthread_get_minstack(const pthread_attr_t *);
+
+static void *defer_np(void *arg)
+{
+	(void)arg;
+	int type;
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
+	pthread_cleanup_push_defer_np(cleanup, (void *)3);
+	pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &type);
+	assert_int_equal(type, PTHREAD_CANCEL_DEFERRED); /* while pushed */
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
+	pthread_cleanup_pop_restore_np(1);
+	pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &type);
+	assert_int_equal(type, PTHREAD_CANCEL_ASYNCHRONOUS); /* restored */
+	return NULL;
+}
+
+static void test_glibc_other_names(void **state)
+{
+	(void)state;
+	cleanup_ran = 0;
+	pthread_t t;
+	pthread_create(&t, NULL, defer_np, NULL);
+	pthread_join(t, NULL);
+	assert_int_equal(cleanup_ran, 3);
+	pthread_mutex_t m = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
+	assert_int_equal(__pthread_mutex_lock(&m), 0);
+	assert_int_equal(__pthread_mutex_lock(&m), EDEADLK);
+	assert_int_equal(__pthread_mutex_unlock(&m), 0);
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	assert_true(__pthread_get_minstack(&a) >= (size_t)PTHREAD_STACK_MIN + 4096);
+	pthread_attr_destroy(&a);
+}
+
 static pthread_key_t timer_key;
 static _Atomic int timer_ok;
 
@@ -487,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_state_errors),
 		cmocka_unit_test(test_many_threads_at_once),
 		cmocka_unit_test(test_glibc_timer_thread_is_adopted),
+		cmocka_unit_test(test_glibc_other_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,49 @@
+/*
+ * libshim/nocancel.h -- file calls for libshim's own use that are not
+ * cancellation points.  libshim exports open, read, write and close as
+ * cancellation points (cancelpoints.c) and binds its own calls to its own
+ * definitions (-Bsymbolic-functions), so code such as
+ * pthread_setname_np, which glibc makes with its no-cancel calls, uses
+ * these instead.  -1 and errno, as the libc calls.
+ */
+#ifndef SHIM_NOCANCEL_H
+#define SHIM_NOCANCEL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+
+#include "arch/x86_64/syscall.h"
+
+static inline long nocancel_result(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+static inline int nocancel_open(const char *path, int flags, mode_t mode)
+{
+	return (int)nocancel_result(shim_syscall4(SYS_openat, AT_FDCWD,
+						  (long)path, flags, mode));
+}
+
+static inline ssize_t nocancel_read(int fd, void *buf, size_t n)
+{
+	return nocancel_result(shim_syscall3(SYS_read, fd, (long)buf, (long)n));
+}
+
+static inline ssize_t nocancel_write(int fd, const void *buf, size_t n)
+{
+	return nocancel_result(shim_syscall3(SYS_write, fd, (long)buf, (long)n));
+}
+
+static inline int nocancel_close(int fd)
+{
+	return (int)nocancel_result(shim_syscall1(SYS_close, fd));
+}
+
+#endif
