@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 /* The old names; <pthread.h> hides some of them behind macros. */
 extern int shim_setkind_np(pthread_mutexattr_t *, int)
 	__asm__("pthread_mutexattr_setkind_np");
@@ -32,27 +34,6 @@ extern int shim_getrobust_np(const pthread_mutexattr_t *, int *)
 	__asm__("pthread_mutexattr_getrobust_np");
 extern int shim_consistent_np(pthread_mutex_t *)
 	__asm__("pthread_mutex_consistent_np");
-
-static struct timespec deadline_in(clockid_t clock, long ms)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-static long ms_since(clockid_t clock, const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(clock, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
-}
 
 static void init_type(pthread_mutex_t *m, int type)
 {

@@ -41,6 +41,7 @@
 #include <cmocka.h>
 
 #include "libshim/mutex.h"
+#include "testutil.h"
 
 #define KIND_PI 32
 #define KIND_PP 64
@@ -104,27 +105,6 @@ static void init_pp(pthread_mutex_t *m, int type, bool pshared, int ceiling)
 static int lock_word(pthread_mutex_t *m)
 {
 	return __atomic_load_n(&m->__data.__lock, __ATOMIC_ACQUIRE);
-}
-
-static struct timespec deadline_in(clockid_t clock, long ms)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
-static long ms_since(clockid_t clock, const struct timespec *start)
-{
-	struct timespec now;
-	clock_gettime(clock, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
 /* Field 3 (state) or 18 (kernel priority) of a thread's stat line. */
