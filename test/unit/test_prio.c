@@ -1198,7 +1198,13 @@ static void *watch_and_signal(void *arg)
 	/* Taking the mutex proves the waiter released it. */
 	if (pthread_mutex_lock(&w->x->m) != 0)
 		return (void *)1;
-	w->prio_while_waiting = kernel_prio(atomic_load(&w->tid));
+	/* The waiter lowers itself just after it frees the word. */
+	for (int i = 0; i < 1000; i++) {
+		w->prio_while_waiting = kernel_prio(atomic_load(&w->tid));
+		if (w->prio_while_waiting == -1 - 10)
+			break;
+		usleep(1000);
+	}
 	w->x->flag = 1;
 	pthread_cond_signal(&w->x->c);
 	return (void *)(intptr_t)pthread_mutex_unlock(&w->x->m);
