@@ -79,16 +79,77 @@
  *    caller the owner, so the holder of a recursive one can never unlock
  *    it), and pthread_mutex_destroy answers EBUSY while it is held, as for
  *    other mutexes (glibc destroys it, leaving it on its owner's list).
- *  - Robust kinds fail kind_valid, so the non-robust fast and slow paths
- *    are untouched: the robust branch is taken where they would have
- *    reported EINVAL.
  *
- * Priority-inheritance and priority-protection mutexes are not
- * implemented: the attribute calls store and report the protocol and
- * ceiling as glibc does, and pthread_mutex_init refuses them with
- * ENOTSUP, glibc's answer on a system without the feature.  So no PP
- * mutex ever exists and pthread_mutex_[gs]etprioceiling answer EINVAL,
- * as glibc does for any other mutex.
+ * Priority-inheritance mutexes (PTHREAD_PRIO_INHERIT) are glibc's too,
+ * word for word, because the kernel implements the protocol: the lock
+ * word is the owner's tid with FUTEX_WAITERS and FUTEX_OWNER_DIED, like a
+ * robust mutex's, and the kernel reads and writes it.
+ *
+ *  - Lock: the CAS 0 -> tid; otherwise FUTEX_LOCK_PI, and the kernel
+ *    queues the caller by priority, lends that priority to the owner
+ *    (and to whatever the owner waits for), and returns once it has
+ *    written the caller's tid into the word.  A deadline on
+ *    CLOCK_MONOTONIC needs FUTEX_LOCK_PI2 (Linux 5.14; before it EINVAL,
+ *    as glibc); FUTEX_LOCK_PI measures CLOCK_REALTIME.
+ *  - Unlock: the CAS tid -> 0; if FUTEX_WAITERS is set, FUTEX_UNLOCK_PI,
+ *    and the kernel hands the word to the waiter of highest priority.
+ *  - Waiting therefore happens in the kernel, not in the park layer: the
+ *    third exception, after process-shared and robust mutexes, and the
+ *    reason condition variables never requeue onto one (mutex_is_pshared).
+ *    Only the kernel can boost the owner, and only while it knows who
+ *    waits.
+ *  - Combined with robust, the mutex is on its owner's robust list with
+ *    bit 0 of its link set (and of list_op_pending while it is taken or
+ *    released), which tells the kernel to treat the word as a PI futex
+ *    when the owner dies: it marks it FUTEX_OWNER_DIED and hands it to a
+ *    waiter, whom the bit tells EOWNERDEAD.  __owner, __count, the list
+ *    and EOWNERDEAD/ENOTRECOVERABLE are the robust code's above.
+ *  - Errors as glibc: ERRORCHECK relocks get EDEADLK (from trylock too,
+ *    where a plain one says EBUSY), RECURSIVE ones count up to EAGAIN,
+ *    every type's unlock checks the word (EPERM).  A NORMAL or ADAPTIVE
+ *    relock reaches the kernel, which refuses it with EDEADLK; so it does
+ *    a lock whose owner is gone (ESRCH).  glibc then waits for ever, or
+ *    until the deadline and ETIMEDOUT, and so does libshim (pi_stuck,
+ *    parked on an address nobody unparks).  EDEADLK through a chain of
+ *    mutexes, for ERRORCHECK and RECURSIVE, fails an assertion in glibc;
+ *    here it is returned.  A deadline is checked by the kernel, only when
+ *    the lock must wait: EINVAL out of range, negative too.
+ *
+ * Priority-protection mutexes (PTHREAD_PRIO_PROTECT) also keep glibc's
+ * protocol, so that a process-shared one works between libshim and glibc
+ * processes: the word holds the ceiling in its high bits (19 and up) and
+ * below them 0 (free), 1 (held) or 2 (held, threads may sleep on it).
+ *
+ *  - A locker first raises itself to the ceiling, then takes the word,
+ *    so the holder always runs at least at the ceiling.  Each thread
+ *    counts the PP mutexes it holds per ceiling (struct pp_state, in
+ *    static TLS) and runs at max(its own priority, the highest ceiling
+ *    it holds), set with sched_setscheduler in its own policy, exactly
+ *    as glibc's __pthread_tpp_change_priority: a SCHED_OTHER thread
+ *    cannot be raised (EINVAL), an unprivileged one beyond RLIMIT_RTPRIO
+ *    neither (EPERM), and a thread whose own priority is above the
+ *    ceiling gets EINVAL (POSIX).  Unlocking lowers it again when the
+ *    highest ceiling held drops.
+ *  - Contended, the waiter marks the word 2 and sleeps on it with
+ *    lwp_wait_addr, shared for a process-shared mutex: the fourth
+ *    exception to the park layer, for glibc's sake, and again a mutex a
+ *    condition variable does not requeue onto.  Unlock wakes one sleeper.
+ *  - pthread_mutex_setprioceiling takes the word without raising the
+ *    caller, stores the new ceiling with the word free and wakes every
+ *    sleeper, who retake it at the new ceiling; on a RECURSIVE mutex the
+ *    caller holds it keeps the word held and recounts the caller.
+ *  - Differences from glibc, each where glibc leaves the thread's
+ *    priority wrong: a failed raise is undone (glibc keeps the count,
+ *    so its next lock "succeeds" without raising), a lock that times out
+ *    lowers the thread again (glibc's stays raised), and unlocking a
+ *    NORMAL mutex the caller did not lock leaves the caller's counts
+ *    alone (glibc's wrap).  The thread's own priority is read from the
+ *    kernel whenever it holds no PP mutex; a pthread_setschedparam while
+ *    it holds one is undone by the last unlock (glibc's records it).
+ *
+ * Robust, PI and PP kinds all fail kind_valid, so the fast and slow paths
+ * of the other kinds are untouched: the full_* functions are reached
+ * only where those paths would have reported EINVAL.
  */
 #include <errno.h>
 #include <limits.h>
@@ -96,7 +157,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/syscall.h>
 
+#include "arch/x86_64/syscall.h"
 #include "compat/lwp.h"
 #include "libshim/mutex.h"
 #include "libshim/park.h"
@@ -397,6 +460,12 @@ static int recurse(struct shim_mutex *m)
 	return 0;
 }
 
+/* An ERRORCHECK or RECURSIVE m that the caller already holds. */
+static int owner_relock(struct shim_mutex *m, int type)
+{
+	return type == PTHREAD_MUTEX_ERRORCHECK ? EDEADLK : recurse(m);
+}
+
 /* ---- robust mutexes ---------------------------------------------- */
 
 /* __owner of a robust mutex that is not simply held (glibc's
@@ -436,17 +505,24 @@ static void **node_prev(void *node)
 	return (void **)node - 1;
 }
 
-/* Bit 0 of a next link tells the kernel the node is a PI futex (glibc's
- * PI mutexes; libshim has none). */
+/* Bit 0 of a next link (and of list_op_pending) tells the kernel the
+ * node's lock word is a PI futex.  __prev words are never marked. */
 static void *node_unmark(void *link)
 {
 	return (void *)((uintptr_t)link & ~(uintptr_t)1);
 }
 
+/* How the list and list_op_pending name m: its node, marked if PI. */
+static void *robust_link(struct shim_mutex *m)
+{
+	uintptr_t pi = (load_kind(m) & MUTEX_KIND_PI) != 0;
+	return (void *)((uintptr_t)robust_node(m) | pi);
+}
+
 /* Ordered before what follows: see the top of this file. */
 static void pending_set(struct robust_list_head *h, struct shim_mutex *m)
 {
-	h->list_op_pending = robust_node(m);
+	h->list_op_pending = robust_link(m);
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
@@ -466,7 +542,7 @@ static void robust_enqueue(struct robust_list_head *h, struct shim_mutex *m)
 	m->m_list[0] = &h->list;
 	/* Complete before the kernel can reach it. */
 	atomic_signal_fence(memory_order_seq_cst);
-	h->list.next = robust_node(m);
+	h->list.next = robust_link(m);
 }
 
 /* Unlink m from the caller's list (m is held and pending). */
@@ -481,12 +557,19 @@ static void robust_dequeue(struct shim_mutex *m)
 	m->m_list[0] = m->m_list[1] = NULL;
 }
 
-/* Free the lock word; wake one sleeper if any may sleep.  After this the
- * mutex may be gone (taken, destroyed, unmapped by another thread). */
+static void pi_release_word(struct shim_mutex *m, int kind);
+
+/* Free the lock word; wake one sleeper if any may sleep (a PI mutex: the
+ * kernel hands it over).  After this the mutex may be gone (taken,
+ * destroyed, unmapped by another thread). */
 static void robust_release_word(struct shim_mutex *m)
 {
-	if (atomic_exchange_explicit(&m->m_lock, 0, memory_order_release) &
-	    WORD_WAITERS)
+	int kind = load_kind(m);
+	if (kind & MUTEX_KIND_PI)
+		pi_release_word(m, kind);
+	else if (atomic_exchange_explicit(&m->m_lock, 0,
+					  memory_order_release) &
+		 WORD_WAITERS)
 		lwp_wake_addr(&m->m_lock, 1, true);
 }
 
@@ -515,12 +598,6 @@ static int robust_taken(struct robust_list_head *h, struct shim_mutex *m,
 	return r;
 }
 
-/* An ERRORCHECK or RECURSIVE m that the caller already holds. */
-static int robust_relock(struct shim_mutex *m, int type)
-{
-	return type == PTHREAD_MUTEX_ERRORCHECK ? EDEADLK : recurse(m);
-}
-
 NOINLINE static int robust_lock(struct shim_mutex *m, int kind,
 				const struct timespec *abstime, clockid_t clock)
 {
@@ -547,7 +624,7 @@ NOINLINE static int robust_lock(struct shim_mutex *m, int kind,
 		/* NORMAL and ADAPTIVE wait for themselves, as in glibc: a
 		 * deadlock, or a timeout. */
 		if ((s & WORD_TID) == self && type_tracks_owner(type)) {
-			r = robust_relock(m, type);
+			r = owner_relock(m, type);
 			break;
 		}
 		if (abstime != NULL && !shim_timespec_valid(abstime)) {
@@ -599,7 +676,7 @@ NOINLINE static int robust_trylock(struct shim_mutex *m, int kind)
 	pending_clear(h);
 	int type = kind_type(kind);
 	if ((s & WORD_TID) == self && type_tracks_owner(type))
-		return robust_relock(m, type); /* EDEADLK, as glibc's */
+		return owner_relock(m, type); /* EDEADLK, as glibc's */
 	return EBUSY;
 }
 
@@ -619,7 +696,8 @@ static void robust_release(struct shim_mutex *m)
 	pending_clear(h);
 }
 
-static bool robust_held_by_caller(struct shim_mutex *m)
+/* Robust and PI mutexes: the lock word names its owner. */
+static bool word_held_by_caller(struct shim_mutex *m)
 {
 	return (atomic_load_explicit(&m->m_lock, memory_order_relaxed) &
 		WORD_TID) == shim_tid();
@@ -628,13 +706,536 @@ static bool robust_held_by_caller(struct shim_mutex *m)
 NOINLINE static int robust_unlock(struct shim_mutex *m, int kind)
 {
 	/* Every type checks, as in glibc (NORMAL too): EPERM. */
-	if (!robust_held_by_caller(m))
+	if (!word_held_by_caller(m))
 		return EPERM;
 	if (kind_type(kind) == PTHREAD_MUTEX_RECURSIVE && --m->m_count != 0)
 		return load_owner(m) == OWNER_INCONSISTENT ? ENOTRECOVERABLE
 							   : 0;
 	robust_release(m);
 	return 0;
+}
+
+/* ---- priority-inheritance mutexes -------------------------------- */
+
+#ifndef FUTEX_LOCK_PI2
+#define FUTEX_LOCK_PI2 13 /* Linux 5.14; older <linux/futex.h> lack it */
+#endif
+
+/* A PI kind: a type, marked PI, optionally robust and process-shared,
+ * with elision hints ignored. */
+static bool kind_is_pi(int kind)
+{
+	return (kind & MUTEX_KIND_PI) &&
+	       (kind & ~(KIND_TYPE_MASK | MUTEX_KIND_PI | MUTEX_KIND_ROBUST |
+			 MUTEX_KIND_PSHARED | KIND_ELISION_FLAGS)) == 0;
+}
+
+/* One PI futex operation on m's word: 0 or the kernel's errno. */
+static int futex_pi(struct shim_mutex *m, int kind, int op,
+		    const struct timespec *abstime)
+{
+	if (!(kind & MUTEX_KIND_PSHARED))
+		op |= FUTEX_PRIVATE_FLAG;
+	long r = shim_syscall4(SYS_futex, (long)&m->m_lock, op, 0,
+			       (long)abstime);
+	return r < 0 ? (int)-r : 0;
+}
+
+/* Queue in the kernel until the word is ours.  FUTEX_LOCK_PI measures
+ * a deadline on CLOCK_REALTIME only; FUTEX_LOCK_PI2 (Linux 5.14) on
+ * CLOCK_MONOTONIC when not told otherwise.  The kernel checks the
+ * deadline itself: EINVAL for one out of range, as glibc returns. */
+static int pi_kernel_lock(struct shim_mutex *m, int kind,
+			  const struct timespec *abstime, clockid_t clock)
+{
+	if (abstime != NULL && clock == CLOCK_MONOTONIC) {
+		int e = futex_pi(m, kind, FUTEX_LOCK_PI2, abstime);
+		return e == ENOSYS ? EINVAL : e; /* glibc's answer without */
+	}
+	return futex_pi(m, kind, FUTEX_LOCK_PI, abstime);
+}
+
+static bool park_always(void *ctx)
+{
+	(void)ctx;
+	return true;
+}
+
+/* glibc's answer when the kernel will not queue a waiter (EDEADLK: the
+ * caller holds the mutex, or a chain of PI mutexes leads back to it;
+ * ESRCH: the owner named in the word is gone): wait for ever, or until
+ * the deadline.  The key is an address no unpark ever names. */
+static int pi_stuck(const struct timespec *abstime, clockid_t clock)
+{
+	char key;
+	for (;;)
+		if (park_wait(&key, park_always, NULL, NULL, NULL, abstime,
+			      clock, PARK_KIND(PROF_MUTEX), NULL) == ETIMEDOUT)
+			return ETIMEDOUT;
+}
+
+/* Make m's word ours: the CAS 0 -> tid, or the kernel. */
+static int pi_acquire(struct shim_mutex *m, int kind, pid_t self,
+		      const struct timespec *abstime, clockid_t clock)
+{
+	for (;;) {
+		int c = 0;
+		if (atomic_compare_exchange_strong_explicit(
+			    &m->m_lock, &c, self, memory_order_acquire,
+			    memory_order_relaxed))
+			return 0;
+		int e = pi_kernel_lock(m, kind, abstime, clock);
+		switch (e) {
+		case EAGAIN: /* both listed by glibc; today the kernel */
+		case EINTR:  /* retries them itself */
+			continue;
+		case EDEADLK:
+			/* Through other mutexes (the caller's own relock was
+			 * caught before): glibc fails an assertion here. */
+			if (type_tracks_owner(kind_type(kind)))
+				return EDEADLK;
+			return pi_stuck(abstime, clock);
+		case ESRCH:
+			return pi_stuck(abstime, clock);
+		default:
+			return e; /* 0, ETIMEDOUT, EINVAL */
+		}
+	}
+}
+
+/* The word is ours (list_op_pending set if robust): finish the lock.
+ * The kernel leaves FUTEX_OWNER_DIED in the word for the taker; it can
+ * only add FUTEX_WAITERS meanwhile, hence the atomic AND. */
+static int pi_taken(struct robust_list_head *h, struct shim_mutex *m,
+		    pid_t self)
+{
+	bool owner_died = atomic_load_explicit(&m->m_lock,
+					       memory_order_relaxed) &
+			  WORD_OWNER_DIED;
+	if (owner_died)
+		atomic_fetch_and_explicit(&m->m_lock, ~WORD_OWNER_DIED,
+					  memory_order_relaxed);
+	if (h != NULL)
+		return robust_taken(h, m, self, owner_died);
+	m->m_count = 1;
+	atomic_store_explicit(&m->m_owner, self, memory_order_relaxed);
+	return 0;
+}
+
+NOINLINE static int pi_lock(struct shim_mutex *m, int kind,
+			    const struct timespec *abstime, clockid_t clock)
+{
+	pid_t self = shim_tid();
+	int type = kind_type(kind);
+	/* NORMAL and ADAPTIVE go on to the kernel's EDEADLK: see pi_stuck. */
+	if (word_held_by_caller(m) && type_tracks_owner(type))
+		return owner_relock(m, type);
+	struct robust_list_head *h =
+		(kind & MUTEX_KIND_ROBUST) ? tcb_robust_head() : NULL;
+	if (h != NULL)
+		pending_set(h, m);
+	int r = pi_acquire(m, kind, self, abstime, clock);
+	if (r == 0)
+		return pi_taken(h, m, self);
+	if (h != NULL)
+		pending_clear(h);
+	return r;
+}
+
+NOINLINE static int pi_trylock(struct shim_mutex *m, int kind)
+{
+	pid_t self = shim_tid();
+	int type = kind_type(kind);
+	/* EDEADLK for ERRORCHECK, as glibc's PI trylock (not EBUSY). */
+	if (word_held_by_caller(m) && type_tracks_owner(type))
+		return owner_relock(m, type);
+	struct robust_list_head *h =
+		(kind & MUTEX_KIND_ROBUST) ? tcb_robust_head() : NULL;
+	if (h != NULL)
+		pending_set(h, m);
+	int c = 0;
+	/* A dead owner's word may have a waiter the kernel is handing it
+	 * to: only the kernel may take it (EAGAIN while it is doing so). */
+	if (atomic_compare_exchange_strong_explicit(
+		    &m->m_lock, &c, self, memory_order_acquire,
+		    memory_order_relaxed) ||
+	    ((c & WORD_OWNER_DIED) &&
+	     futex_pi(m, kind, FUTEX_TRYLOCK_PI, NULL) == 0))
+		return pi_taken(h, m, self);
+	if (h != NULL)
+		pending_clear(h);
+	return EBUSY;
+}
+
+/* Free a PI word the caller holds: the CAS tid -> 0 when nobody waits,
+ * else the kernel hands it to the waiter of highest priority. */
+static void pi_release_word(struct shim_mutex *m, int kind)
+{
+	int c = shim_tid();
+	if (!atomic_compare_exchange_strong_explicit(&m->m_lock, &c, 0,
+						     memory_order_release,
+						     memory_order_relaxed))
+		futex_pi(m, kind, FUTEX_UNLOCK_PI, NULL);
+}
+
+/* Release a non-robust PI m, held by the caller, for good. */
+static void pi_release(struct shim_mutex *m, int kind)
+{
+	atomic_store_explicit(&m->m_owner, 0, memory_order_relaxed);
+	pi_release_word(m, kind);
+}
+
+NOINLINE static int pi_unlock(struct shim_mutex *m, int kind)
+{
+	/* Every type checks, as in glibc (NORMAL too): EPERM. */
+	if (!word_held_by_caller(m))
+		return EPERM;
+	if (kind_type(kind) == PTHREAD_MUTEX_RECURSIVE && --m->m_count != 0)
+		return 0;
+	pi_release(m, kind);
+	return 0;
+}
+
+/* ---- priority-protection mutexes --------------------------------- */
+
+/*
+ * The word: the ceiling in the high bits, below them PP_FREE, PP_HELD or
+ * PP_SLEEPERS (held, threads may sleep on the word), glibc's protocol,
+ * so a process-shared one works between libshim and glibc processes.
+ */
+#define PP_CEILING_SHIFT 19
+#define PP_CEILING_MASK  ((int)0xfff80000)
+enum { PP_FREE, PP_HELD, PP_SLEEPERS };
+
+/* SCHED_FIFO's highest priority on Linux: the last ceiling a mutex can
+ * have (pthread_mutex[attr]_setprioceiling check the range). */
+#define PP_PRIO_MAX 99
+
+/*
+ * The calling thread's share in priority protection (glibc's struct
+ * priority_protection_data): how many PP mutexes it holds at each
+ * ceiling, and while it holds any, the highest of them and the policy
+ * and priority it runs at without them.  Per thread in static TLS: no
+ * allocation to fail on a lock and nothing to free at thread exit.
+ */
+struct pp_state {
+	unsigned ps_held[PP_PRIO_MAX + 1];
+	int ps_top;    /* highest ceiling held; 0: none held */
+	int ps_policy; /* as sched_getscheduler reported it */
+	int ps_prio;   /* the thread's own priority */
+};
+static __thread struct pp_state pp_self
+	__attribute__((tls_model("initial-exec")));
+
+static bool kind_is_pp(int kind)
+{
+	return (kind & MUTEX_KIND_PP) &&
+	       (kind & ~(KIND_TYPE_MASK | MUTEX_KIND_PP | MUTEX_KIND_PSHARED |
+			 KIND_ELISION_FLAGS)) == 0;
+}
+
+static int pp_ceiling(int word)
+{
+	return (int)((unsigned)word >> PP_CEILING_SHIFT);
+}
+
+/* A ceiling pthread_mutex[attr]_setprioceiling accept: a SCHED_FIFO
+ * priority that fits the attribute's field, as glibc checks. */
+static bool ceiling_valid(int c)
+{
+	int field = ATTR_CEILING_MASK >> ATTR_CEILING_SHIFT;
+	return c >= sched_get_priority_min(SCHED_FIFO) &&
+	       c <= sched_get_priority_max(SCHED_FIFO) && (c & field) == c;
+}
+
+/* Learn the thread's own scheduling, unless it is raised now (then the
+ * kernel reports the raised priority, and ps_prio is still right). */
+static int pp_load_base(struct pp_state *ps)
+{
+	if (ps->ps_top != 0)
+		return 0;
+	struct sched_param p;
+	long pol = shim_syscall1(SYS_sched_getscheduler, 0);
+	if (pol < 0)
+		return (int)-pol;
+	long r = shim_syscall2(SYS_sched_getparam, 0, (long)&p);
+	if (r < 0)
+		return (int)-r;
+	ps->ps_policy = (int)pol;
+	ps->ps_prio = p.sched_priority;
+	return 0;
+}
+
+static int pp_highest_held(const struct pp_state *ps, int from)
+{
+	while (from > 0 && ps->ps_held[from] == 0)
+		from--;
+	return from;
+}
+
+/* Run at max(own priority, top), as glibc: with the thread's own policy,
+ * so a SCHED_OTHER thread cannot be raised (EINVAL), nor one beyond
+ * RLIMIT_RTPRIO without CAP_SYS_NICE (EPERM). */
+static int pp_run_at(struct pp_state *ps, int top)
+{
+	int had = ps->ps_top > ps->ps_prio ? ps->ps_top : ps->ps_prio;
+	int want = top > ps->ps_prio ? top : ps->ps_prio;
+	if (want != had) {
+		struct sched_param p = { .sched_priority = want };
+		long r = shim_syscall3(SYS_sched_setscheduler, 0,
+				       ps->ps_policy, (long)&p);
+		if (r < 0)
+			return (int)-r;
+	}
+	ps->ps_top = top;
+	return 0;
+}
+
+/*
+ * glibc's __pthread_tpp_change_priority: count one mutex less at ceiling
+ * drop and one more at ceiling take (0: none), and move the thread's
+ * priority to match.  On failure nothing changes (glibc keeps the counts
+ * it could not apply, so that a second attempt "succeeds" unraised).
+ * A drop that was never counted -- a NORMAL mutex unlocked by a thread
+ * that did not lock it -- is ignored rather than wrapping the count.
+ */
+static int pp_change(struct pp_state *ps, int drop, int take)
+{
+	if (take != 0 && ps->ps_held[take] == UINT_MAX)
+		return EAGAIN;
+	if (drop != 0 && ps->ps_held[drop] == 0)
+		drop = 0;
+	if (take != 0)
+		ps->ps_held[take]++;
+	if (drop != 0)
+		ps->ps_held[drop]--;
+	int from = take > ps->ps_top ? take : ps->ps_top;
+	int r = pp_run_at(ps, pp_highest_held(ps, from));
+	if (r != 0) {
+		if (take != 0)
+			ps->ps_held[take]--;
+		if (drop != 0)
+			ps->ps_held[drop]++;
+	}
+	return r;
+}
+
+/* Count ceiling as held, instead of prev (0: none), raising the thread:
+ * EINVAL if its own priority is above the ceiling (POSIX), or if the
+ * ceiling is not one a mutex can have. */
+static int pp_enter(struct pp_state *ps, int prev, int ceiling)
+{
+	if (ceiling < 1 || ceiling > PP_PRIO_MAX)
+		return EINVAL;
+	int r = pp_load_base(ps);
+	if (r != 0)
+		return r;
+	if (ps->ps_prio > ceiling)
+		return EINVAL;
+	return pp_change(ps, prev, ceiling);
+}
+
+/*
+ * Take the word at the ceiling *seen holds, sleeping on the word while
+ * it is held (shared if the mutex is).  EAGAIN: the ceiling changed
+ * meanwhile (pthread_mutex_setprioceiling), *seen is the new word.
+ * Once it has slept it takes the word as PP_SLEEPERS: others may sleep.
+ */
+static int pp_take_word(struct shim_mutex *m, int *seen, bool shared,
+			const struct timespec *abstime, clockid_t clock)
+{
+	int cv = *seen & PP_CEILING_MASK;
+	int mine = PP_HELD;
+	int s = *seen;
+	for (;;) {
+		if ((s & PP_CEILING_MASK) != cv) {
+			*seen = s;
+			return EAGAIN;
+		}
+		if (s == cv) {
+			if (atomic_compare_exchange_weak_explicit(
+				    &m->m_lock, &s, cv | mine,
+				    memory_order_acquire, memory_order_relaxed))
+				return 0;
+			continue;
+		}
+		if (abstime != NULL && !shim_timespec_valid(abstime))
+			return EINVAL; /* only now: the call would block */
+		if (abstime != NULL && abstime->tv_sec < 0)
+			return ETIMEDOUT; /* as glibc's futex wait */
+		if (s != (cv | PP_SLEEPERS) &&
+		    !atomic_compare_exchange_weak_explicit(
+			    &m->m_lock, &s, cv | PP_SLEEPERS,
+			    memory_order_relaxed, memory_order_relaxed))
+			continue;
+		mine = PP_SLEEPERS;
+		if (lwp_wait_addr(&m->m_lock, cv | PP_SLEEPERS, abstime, clock,
+				  shared) == ETIMEDOUT)
+			return ETIMEDOUT;
+		s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	}
+}
+
+NOINLINE static int pp_lock(struct shim_mutex *m, int kind,
+			    const struct timespec *abstime, clockid_t clock)
+{
+	pid_t self = shim_tid();
+	int type = kind_type(kind);
+	if (load_owner(m) == self && type_tracks_owner(type))
+		return owner_relock(m, type);
+	struct pp_state *ps = &pp_self;
+	int counted = 0; /* the ceiling we count ourselves under */
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	int r;
+	do {
+		/* Raised before taking the word, as glibc: the holder of a
+		 * PP mutex always runs at its ceiling. */
+		r = pp_enter(ps, counted, pp_ceiling(s));
+		if (r != 0)
+			break;
+		counted = pp_ceiling(s);
+		r = pp_take_word(m, &s, kind & MUTEX_KIND_PSHARED, abstime,
+				 clock);
+	} while (r == EAGAIN);
+	if (r != 0) {
+		/* glibc stays raised after a timeout; not so here. */
+		if (counted != 0)
+			pp_change(ps, counted, 0);
+		return r;
+	}
+	m->m_count = 1;
+	atomic_store_explicit(&m->m_owner, self, memory_order_relaxed);
+	return 0;
+}
+
+NOINLINE static int pp_trylock(struct shim_mutex *m, int kind)
+{
+	pid_t self = shim_tid();
+	int type = kind_type(kind);
+	/* EDEADLK for ERRORCHECK, as glibc's PP trylock (not EBUSY). */
+	if (load_owner(m) == self && type_tracks_owner(type))
+		return owner_relock(m, type);
+	struct pp_state *ps = &pp_self;
+	int counted = 0;
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	for (;;) {
+		int r = pp_enter(ps, counted, pp_ceiling(s));
+		if (r != 0) {
+			if (counted != 0)
+				pp_change(ps, counted, 0);
+			return r;
+		}
+		counted = pp_ceiling(s);
+		int cv = s & PP_CEILING_MASK;
+		s = cv;
+		if (atomic_compare_exchange_strong_explicit(
+			    &m->m_lock, &s, cv | PP_HELD, memory_order_acquire,
+			    memory_order_relaxed))
+			break;
+		if ((s & PP_CEILING_MASK) == cv) {
+			pp_change(ps, counted, 0);
+			return EBUSY;
+		}
+	}
+	m->m_count = 1;
+	atomic_store_explicit(&m->m_owner, self, memory_order_relaxed);
+	return 0;
+}
+
+/* Free the word (waking one sleeper if any may sleep); 0, or the error
+ * of restoring the thread's priority, which pthread_mutex_unlock
+ * returns as glibc's does (the mutex is unlocked all the same). */
+static int pp_release(struct shim_mutex *m, int kind)
+{
+	atomic_store_explicit(&m->m_owner, 0, memory_order_relaxed);
+	int s = atomic_fetch_and_explicit(&m->m_lock, PP_CEILING_MASK,
+					  memory_order_release);
+	if ((s & ~PP_CEILING_MASK) > PP_HELD)
+		lwp_wake_addr(&m->m_lock, 1, kind & MUTEX_KIND_PSHARED);
+	return pp_change(&pp_self, pp_ceiling(s), 0);
+}
+
+NOINLINE static int pp_unlock(struct shim_mutex *m, int kind)
+{
+	/* NORMAL and ADAPTIVE do not check, as in glibc. */
+	int type = kind_type(kind);
+	if (type_tracks_owner(type)) {
+		if (load_owner(m) != shim_tid())
+			return EPERM;
+		if (type == PTHREAD_MUTEX_RECURSIVE && --m->m_count != 0)
+			return 0;
+	}
+	return pp_release(m, kind);
+}
+
+/* ---- the kinds outside kind_valid -------------------------------- */
+
+/* Robust and PI-robust: the ones on the owner's robust list. */
+static bool kind_has_robust_list(int kind)
+{
+	return (kind & MUTEX_KIND_ROBUST) &&
+	       (kind_is_robust(kind) || kind_is_pi(kind));
+}
+
+static bool kind_known(int kind)
+{
+	return kind_valid(kind) || kind_is_robust(kind) || kind_is_pi(kind) ||
+	       kind_is_pp(kind);
+}
+
+/* glibc's __pthread_mutex_lock_full: robust, PI and PP mutexes; EINVAL
+ * for anything else (a destroyed mutex too). */
+NOINLINE static int full_lock(struct shim_mutex *m, int kind,
+		     const struct timespec *abstime, clockid_t clock)
+{
+	if (kind_is_robust(kind))
+		return robust_lock(m, kind, abstime, clock);
+	if (kind_is_pi(kind))
+		return pi_lock(m, kind, abstime, clock);
+	if (kind_is_pp(kind))
+		return pp_lock(m, kind, abstime, clock);
+	return EINVAL;
+}
+
+NOINLINE static int full_trylock(struct shim_mutex *m, int kind)
+{
+	if (kind_is_robust(kind))
+		return robust_trylock(m, kind);
+	if (kind_is_pi(kind))
+		return pi_trylock(m, kind);
+	if (kind_is_pp(kind))
+		return pp_trylock(m, kind);
+	return EINVAL;
+}
+
+NOINLINE static int full_unlock(struct shim_mutex *m, int kind)
+{
+	if (kind_has_robust_list(kind))
+		return robust_unlock(m, kind);
+	if (kind_is_pi(kind))
+		return pi_unlock(m, kind);
+	if (kind_is_pp(kind))
+		return pp_unlock(m, kind);
+	return EINVAL;
+}
+
+/* Release m of a known kind, held by the caller, whatever its depth. */
+static void full_release(struct shim_mutex *m, int kind)
+{
+	if (kind_has_robust_list(kind))
+		robust_release(m);
+	else if (kind_is_pi(kind))
+		pi_release(m, kind);
+	else
+		pp_release(m, kind);
+}
+
+static bool full_locked(struct shim_mutex *m, int kind)
+{
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	if (kind_is_robust(kind) || kind_is_pi(kind))
+		return (s & WORD_TID) != 0;
+	return kind_is_pp(kind) && (s & ~PP_CEILING_MASK) != 0;
 }
 
 /* ---- lock, trylock, unlock --------------------------------------- */
@@ -645,8 +1246,7 @@ NOINLINE static int mutex_lock_slow(struct shim_mutex *m,
 {
 	int kind = load_kind(m);
 	if (!kind_valid(kind))
-		return kind_is_robust(kind) ? robust_lock(m, kind, abstime, clock)
-					    : EINVAL;
+		return full_lock(m, kind, abstime, clock);
 	int type = kind_type(kind);
 	if (!type_tracks_owner(type))
 		return word_lock(m, kind, abstime, clock);
@@ -692,7 +1292,7 @@ SHIM_EXPORT int pthread_mutex_trylock(pthread_mutex_t *pm)
 	struct shim_mutex *m = shim_mutex(pm);
 	int kind = load_kind(m);
 	if (!kind_valid(kind))
-		return kind_is_robust(kind) ? robust_trylock(m, kind) : EINVAL;
+		return full_trylock(m, kind);
 	int type = kind_type(kind);
 	pid_t self = 0;
 	if (type_tracks_owner(type)) {
@@ -715,7 +1315,7 @@ NOINLINE static int mutex_unlock_slow(struct shim_mutex *m)
 {
 	int kind = load_kind(m);
 	if (!kind_valid(kind))
-		return kind_is_robust(kind) ? robust_unlock(m, kind) : EINVAL;
+		return full_unlock(m, kind);
 	int type = kind_type(kind);
 	if (type_tracks_owner(type)) {
 		if (load_owner(m) != shim_tid())
@@ -745,13 +1345,15 @@ SHIM_EXPORT int pthread_mutex_unlock(pthread_mutex_t *pm)
 int mutex_wait_check(struct shim_mutex *m, unsigned *depth)
 {
 	int kind = load_kind(m);
-	bool robust = kind_is_robust(kind);
-	if (!kind_valid(kind) && !robust)
+	if (!kind_known(kind))
 		return EINVAL;
 	*depth = 0;
 	int type = kind_type(kind);
-	if (robust ? !robust_held_by_caller(m)
-		   : type_tracks_owner(type) && load_owner(m) != shim_tid())
+	/* The checks of glibc's unlock: every robust or PI type checks the
+	 * word, NORMAL and ADAPTIVE of the others do not check. */
+	if ((kind & (MUTEX_KIND_ROBUST | MUTEX_KIND_PI))
+		    ? !word_held_by_caller(m)
+		    : type_tracks_owner(type) && load_owner(m) != shim_tid())
 		return EPERM;
 	if (type == PTHREAD_MUTEX_RECURSIVE)
 		*depth = m->m_count;
@@ -761,8 +1363,8 @@ int mutex_wait_check(struct shim_mutex *m, unsigned *depth)
 void mutex_wait_release(struct shim_mutex *m)
 {
 	int kind = load_kind(m);
-	if (kind & MUTEX_KIND_ROBUST) {
-		robust_release(m);
+	if (!kind_valid(kind)) {
+		full_release(m, kind);
 		return;
 	}
 	if (type_tracks_owner(kind_type(kind))) {
@@ -777,10 +1379,11 @@ int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
 {
 	int kind = load_kind(m);
 	int type = kind_type(kind);
-	if (kind & MUTEX_KIND_ROBUST) {
-		/* Never handed off: condvars do not requeue onto it. */
-		int r = robust_lock(m, kind, NULL, CLOCK_REALTIME);
-		if (r != ENOTRECOVERABLE && type == PTHREAD_MUTEX_RECURSIVE)
+	if (!kind_valid(kind)) {
+		/* Never handed off: condvars do not requeue onto these. */
+		int r = full_lock(m, kind, NULL, CLOCK_REALTIME);
+		if ((r == 0 || r == EOWNERDEAD) &&
+		    type == PTHREAD_MUTEX_RECURSIVE)
 			m->m_count = depth;
 		return r;
 	}
@@ -801,8 +1404,11 @@ SHIM_EXPORT int pthread_mutex_init(pthread_mutex_t *pm,
 				   const pthread_mutexattr_t *attr)
 {
 	int a = attr != NULL ? attr_value(attr) : PTHREAD_MUTEX_NORMAL;
-	if (a & ATTR_PROTOCOL_MASK)
-		return ENOTSUP; /* see the top of this file */
+	int protocol = (a & ATTR_PROTOCOL_MASK) >> ATTR_PROTOCOL_SHIFT;
+	/* glibc has no robust priority-protection mutex. */
+	if ((a & ATTR_ROBUST) && protocol != PTHREAD_PRIO_NONE &&
+	    protocol != PTHREAD_PRIO_INHERIT)
+		return ENOTSUP;
 	struct shim_mutex *m = shim_mutex(pm);
 	memset(m, 0, sizeof *m);
 	int kind = a & ~ATTR_FLAG_BITS;
@@ -810,6 +1416,17 @@ SHIM_EXPORT int pthread_mutex_init(pthread_mutex_t *pm,
 		kind |= MUTEX_KIND_ROBUST | MUTEX_KIND_PSHARED;
 	if (a & ATTR_PSHARED)
 		kind |= MUTEX_KIND_PSHARED;
+	if (protocol == PTHREAD_PRIO_INHERIT)
+		kind |= MUTEX_KIND_PI;
+	if (protocol == PTHREAD_PRIO_PROTECT) {
+		kind |= MUTEX_KIND_PP;
+		int c = (a & ATTR_CEILING_MASK) >> ATTR_CEILING_SHIFT;
+		/* Never set: the lowest SCHED_FIFO priority, as glibc. */
+		if (c == 0)
+			c = sched_get_priority_min(SCHED_FIFO);
+		atomic_store_explicit(&m->m_lock, c << PP_CEILING_SHIFT,
+				      memory_order_relaxed);
+	}
 	atomic_store_explicit(&m->m_kind, kind, memory_order_relaxed);
 	return 0;
 }
@@ -818,12 +1435,9 @@ SHIM_EXPORT int pthread_mutex_destroy(pthread_mutex_t *pm)
 {
 	struct shim_mutex *m = shim_mutex(pm);
 	int kind = load_kind(m);
-	if (kind_valid(kind) && word_locked(m, kind))
-		return EBUSY;
 	/* glibc destroys a held robust mutex, leaving it on its owner's
 	 * robust list; refused here, as for any other held mutex. */
-	if (kind_is_robust(kind) &&
-	    (atomic_load_explicit(&m->m_lock, memory_order_relaxed) & WORD_TID))
+	if (kind_valid(kind) ? word_locked(m, kind) : full_locked(m, kind))
 		return EBUSY;
 	/* As glibc: later use of the destroyed mutex answers EINVAL, and
 	 * pthread_mutex_init may bring it back. */
@@ -835,8 +1449,8 @@ SHIM_EXPORT int pthread_mutex_consistent(pthread_mutex_t *pm)
 {
 	struct shim_mutex *m = shim_mutex(pm);
 	/* glibc does not check that the caller holds it: see the top. */
-	if (!kind_is_robust(load_kind(m)) ||
-	    load_owner(m) != OWNER_INCONSISTENT || !robust_held_by_caller(m))
+	if (!kind_has_robust_list(load_kind(m)) ||
+	    load_owner(m) != OWNER_INCONSISTENT || !word_held_by_caller(m))
 		return EINVAL;
 	atomic_store_explicit(&m->m_owner, shim_tid(), memory_order_relaxed);
 	return 0;
@@ -848,15 +1462,54 @@ NP_ALIAS(pthread_mutex_consistent, consistent_np,
 SHIM_EXPORT int pthread_mutex_getprioceiling(const pthread_mutex_t *pm,
 					     int *prioceiling)
 {
-	(void)pm, (void)prioceiling; /* not a PRIO_PROTECT mutex */
-	return EINVAL;
+	struct shim_mutex *m = shim_mutex((pthread_mutex_t *)pm);
+	if (!kind_is_pp(load_kind(m)))
+		return EINVAL;
+	*prioceiling = pp_ceiling(
+		atomic_load_explicit(&m->m_lock, memory_order_relaxed));
+	return 0;
 }
 
+/*
+ * Lock the word without the protocol (the caller's priority need not be
+ * below either ceiling), store the new ceiling with the word freed, and
+ * wake every sleeper: each takes it at the new ceiling.  A RECURSIVE
+ * mutex the caller holds keeps its state, and the caller is recounted
+ * under the new ceiling.  NORMAL and ADAPTIVE ones the caller holds wait
+ * for themselves, as in glibc.
+ */
 SHIM_EXPORT int pthread_mutex_setprioceiling(pthread_mutex_t *pm,
 					     int prioceiling, int *old)
 {
-	(void)pm, (void)prioceiling, (void)old; /* as above */
-	return EINVAL;
+	struct shim_mutex *m = shim_mutex(pm);
+	int kind = load_kind(m);
+	if (!kind_is_pp(kind) || !ceiling_valid(prioceiling))
+		return EINVAL;
+	int type = kind_type(kind);
+	bool mine = load_owner(m) == shim_tid();
+	if (mine && type == PTHREAD_MUTEX_ERRORCHECK)
+		return EDEADLK;
+	bool shared = kind & MUTEX_KIND_PSHARED;
+	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
+	int cv = prioceiling << PP_CEILING_SHIFT;
+	if (mine && type == PTHREAD_MUTEX_RECURSIVE) {
+		int r = pp_change(&pp_self, pp_ceiling(s), prioceiling);
+		if (r != 0)
+			return r;
+		while (!atomic_compare_exchange_weak_explicit(
+			&m->m_lock, &s, cv | (s & ~PP_CEILING_MASK),
+			memory_order_relaxed, memory_order_relaxed))
+			continue;
+	} else {
+		while (pp_take_word(m, &s, shared, NULL, CLOCK_REALTIME) ==
+		       EAGAIN)
+			continue;
+		atomic_store_explicit(&m->m_lock, cv, memory_order_release);
+	}
+	if (old != NULL)
+		*old = pp_ceiling(s);
+	lwp_wake_addr(&m->m_lock, INT_MAX, shared);
+	return 0;
 }
 
 /* ---- pthread_mutexattr_* ----------------------------------------- */
@@ -944,11 +1597,7 @@ SHIM_EXPORT int pthread_mutexattr_getprotocol(const pthread_mutexattr_t *attr,
 SHIM_EXPORT int pthread_mutexattr_setprioceiling(pthread_mutexattr_t *attr,
 						 int prioceiling)
 {
-	int lo = sched_get_priority_min(SCHED_FIFO);
-	int hi = sched_get_priority_max(SCHED_FIFO);
-	int field = ATTR_CEILING_MASK >> ATTR_CEILING_SHIFT;
-	if (prioceiling < lo || prioceiling > hi ||
-	    (prioceiling & field) != prioceiling)
+	if (!ceiling_valid(prioceiling))
 		return EINVAL;
 	int *w = attr_word(attr);
 	*w = (*w & ~ATTR_CEILING_MASK) | (prioceiling << ATTR_CEILING_SHIFT);

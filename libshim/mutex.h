@@ -17,10 +17,12 @@
 /* glibc's struct __pthread_mutex_s on x86_64, field for field. */
 struct shim_mutex {
 	_Atomic int m_lock;      /* __lock: MUTEX_* bits, 0/1/2 if pshared,
-				    tid and futex bits if robust */
+				    tid and futex bits if robust or PI,
+				    ceiling and 0/1/2 if PP */
 	unsigned m_count;        /* __count: recursion depth (recursive) */
 	_Atomic int m_owner;     /* __owner: tid (recursive, errorcheck,
-				    robust) or a robust mutex's state */
+				    robust, PI, PP) or a robust mutex's
+				    state */
 	unsigned m_nusers;       /* __nusers: unused, kept zero */
 	_Atomic int m_kind;      /* __kind: glibc's encoding, see mutex.c */
 	short m_spins;           /* __spins */
@@ -34,10 +36,13 @@ _Static_assert(sizeof(struct shim_mutex) == sizeof(pthread_mutex_t),
 #define MUTEX_LOCKED 1 /* held */
 #define MUTEX_PARKED 2 /* threads may be parked on the mutex's address */
 
-/* __kind bits (glibc's PTHREAD_MUTEX_PSHARED_BIT and
- * PTHREAD_MUTEX_ROBUST_NORMAL_NP). */
+/* __kind bits (glibc's PTHREAD_MUTEX_PSHARED_BIT,
+ * PTHREAD_MUTEX_ROBUST_NORMAL_NP, PTHREAD_MUTEX_PRIO_INHERIT_NP and
+ * PTHREAD_MUTEX_PRIO_PROTECT_NP). */
 #define MUTEX_KIND_PSHARED 128
 #define MUTEX_KIND_ROBUST  16
+#define MUTEX_KIND_PI      32
+#define MUTEX_KIND_PP      64
 
 static inline struct shim_mutex *shim_mutex(pthread_mutex_t *m)
 {
@@ -47,34 +52,38 @@ static inline struct shim_mutex *shim_mutex(pthread_mutex_t *m)
 /*
  * Whether m's waiters sleep on its lock word instead of in the park
  * queue for its address, so that a condition variable must not requeue
- * its waiters onto m: process-shared mutexes, and robust ones (which
- * glibc, and so libshim, marks process-shared whatever the attribute
- * says, since the kernel wakes their waiters with a shared futex wake).
+ * its waiters onto m: process-shared mutexes; robust ones (which glibc,
+ * and so libshim, marks process-shared whatever the attribute says,
+ * since the kernel wakes their waiters with a shared futex wake);
+ * priority-inheritance ones, whose waiters the kernel queues; and
+ * priority-protection ones, whose waiters sleep on the word as glibc's do.
  */
 static inline bool mutex_is_pshared(struct shim_mutex *m)
 {
 	return atomic_load_explicit(&m->m_kind, memory_order_relaxed) &
-	       (MUTEX_KIND_PSHARED | MUTEX_KIND_ROBUST);
+	       (MUTEX_KIND_PSHARED | MUTEX_KIND_ROBUST | MUTEX_KIND_PI |
+		MUTEX_KIND_PP);
 }
 
 /*
  * For a condition variable wait.  mutex_wait_check: may the caller wait
- * with m?  0, EPERM (a recursive, errorcheck or robust mutex it does not
- * own, as glibc reports) or EINVAL (not a valid mutex); on 0, *depth is
- * what mutex_wait_reacquire must restore.  mutex_wait_release unlocks m
- * completely, whatever the recursion depth (a robust mutex left
- * inconsistent becomes unrecoverable, as by pthread_mutex_unlock).
+ * with m?  0, EPERM (a recursive, errorcheck, robust or priority-
+ * inheritance mutex it does not own, as glibc reports) or EINVAL (not a
+ * valid mutex); on 0, *depth is what mutex_wait_reacquire must restore.
+ * mutex_wait_release unlocks m completely, whatever the recursion depth
+ * (a robust mutex left inconsistent becomes unrecoverable, as by
+ * pthread_mutex_unlock).
  * mutex_wait_reacquire takes it again; handed_off: an unlocker gave m to
- * us (PARK_TOKEN_HANDOFF), so we already hold it.  It returns 0, or for a
- * robust mutex what pthread_cond_wait must then return, as glibc's does:
- * EOWNERDEAD (held, its owner died meanwhile) or ENOTRECOVERABLE (not
- * held).
+ * us (PARK_TOKEN_HANDOFF), so we already hold it.  It returns 0, or what
+ * pthread_cond_wait must then return, as glibc's does: for a robust
+ * mutex EOWNERDEAD (held, its owner died meanwhile) or ENOTRECOVERABLE
+ * (not held); for a priority-protection mutex the error of a lock that
+ * failed (EINVAL: the ceiling is now below the caller's priority; EPERM:
+ * the caller may not be raised to it), m then not held.
  */
 SHIM_HIDDEN int mutex_wait_check(struct shim_mutex *m, unsigned *depth);
 SHIM_HIDDEN void mutex_wait_release(struct shim_mutex *m);
 SHIM_HIDDEN int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
 				     bool handed_off);
-
-
 
 #endif
