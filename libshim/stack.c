@@ -29,6 +29,7 @@
 static shim_lock_t cache_lock = SHIM_LOCK_INIT;
 static struct shim_thread *cache_head; /* dead threads, newest first */
 static size_t cache_bytes;
+static size_t cache_users; /* user-stack entries: only their dtv to free */
 
 static size_t page_size(void)
 {
@@ -117,7 +118,9 @@ static void cache_trim(struct shim_thread **freed)
 		bool gone = __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) == 0;
 		if (gone && (td->td_user_stack || cache_bytes > CACHE_MAX_BYTES)) {
 			*p = td->td_cache_next;
-			if (!td->td_user_stack)
+			if (td->td_user_stack)
+				cache_users--;
+			else
 				cache_bytes -= td->td_map_size;
 			td->td_cache_next = *freed;
 			*freed = td;
@@ -210,9 +213,14 @@ void stack_put(struct shim_thread *td)
 	shim_lock(&cache_lock);
 	td->td_cache_next = cache_head;
 	cache_head = td;
-	if (!td->td_user_stack)
+	if (td->td_user_stack)
+		cache_users++;
+	else
 		cache_bytes += td->td_map_size;
-	cache_trim(&freed);
+	/* Walk the list only when there is something to trim: a thousand
+	 * threads joined in a row must not cost a thousand walks. */
+	if (cache_bytes > CACHE_MAX_BYTES || cache_users != 0)
+		cache_trim(&freed);
 	shim_unlock(&cache_lock);
 	/* Unmap outside the lock: munmap is slow and needs no exclusion. */
 	while (freed) {
