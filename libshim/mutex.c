@@ -19,7 +19,7 @@
  *  - Fairness: an unlocked mutex may be taken by a running thread before
  *    the thread just woken gets there (barging); that keeps the lock hot
  *    but could starve the woken thread.  When the park layer's fairness
- *    timer fires (be_fair, ~every 0.5 ms) the unlocker leaves the word
+ *    timer fires (be_fair, ~every 0.1 ms) the unlocker leaves the word
  *    LOCKED and hands the mutex directly to the woken thread
  *    (PARK_TOKEN_HANDOFF), so every waiter eventually gets its turn.
  *  - Why PARKED may be stale, and why that is harmless: a waiter that
