@@ -59,7 +59,7 @@ SHIM_HIDDEN int lwp_kill(pid_t tid, int sig);
  *  - self must be the caller's own parker.
  *  - An lwp_unpark that happened before this call makes it return 0 at once:
  *    the token is remembered, so no wake-up is lost between a caller's
- *    decision to sleep and the sleep itself (the seed's TODO).
+ *    decision to sleep and the sleep itself (the race the seed leaves open).
  *  - Returns 0 when a token was consumed, ETIMEDOUT, EINTR (a signal
  *    handler ran and the kernel did not restart the sleep: the same rules
  *    as glibc's futex waits) or EAGAIN (spurious wake-up); no token is

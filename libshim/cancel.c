@@ -236,6 +236,10 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 	struct shim_thread *td = shim_thread_from(t);
 	if (td == NULL)
 		return ESRCH;
+	/* Usually done by shim_init; not yet if no thread was created (one
+	 * adopted thread cancelling another), and SIGCANCEL's default action
+	 * would end the process. */
+	shim_cancel_signal_init();
 	unsigned c = __atomic_fetch_or(&td->td_cancel, TD_CANCEL_PENDING,
 				       __ATOMIC_ACQ_REL);
 	if (c & (TD_CANCEL_PENDING | TD_CANCEL_RUNNING))

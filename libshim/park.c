@@ -16,7 +16,7 @@
  * lock it asks the kernel to wake the owner (lwp_unpark_wake) if it may be
  * asleep -- the split parking_lot makes with unpark_lock/unpark.
  *
- * Why no wake-up is lost (the seed's TODO: "a wake-up between releasing
+ * Why no wake-up is lost (the seed's open race: "a wake-up between releasing
  * the lock and parking is lost"):
  *  1. The sleeper decides to sleep (validate) and enqueues itself in one
  *     critical section of the bucket lock.  A waker first changes the
