@@ -213,8 +213,10 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 
 void shim_cancel_signal_init(void)
 {
+	/* Set only once the handler is in place; callers racing here both
+	 * install it, which is harmless, and none returns before it is. */
 	static _Atomic int installed;
-	if (__atomic_exchange_n(&installed, 1, __ATOMIC_ACQ_REL))
+	if (__atomic_load_n(&installed, __ATOMIC_ACQUIRE))
 		return;
 	struct {
 		void *handler;
@@ -229,6 +231,7 @@ void shim_cancel_signal_init(void)
 		.mask = 0,
 	};
 	shim_syscall4(SYS_rt_sigaction, SIGCANCEL, (long)&sa, 0, 8);
+	__atomic_store_n(&installed, 1, __ATOMIC_RELEASE);
 }
 
 SHIM_EXPORT int pthread_cancel(pthread_t t)
