@@ -31,9 +31,11 @@
  *    stdio, __read_chk and the other _FORTIFY_SOURCE checks, system,
  *    getaddrinfo, ...) stay glibc's and are not cancellation points under
  *    libshim.
- *  - glibc's other cancellation points (fcntl with F_SETLKW, lockf, wait3,
- *    wait4, preadv, pwritev, sendmmsg, recvmmsg, mq_*, msgrcv, msgsnd, ...)
- *    are not replaced: under libshim they are not cancellation points.
+ *  - fcntl is every fcntl call of the program: only F_SETLKW and
+ *    F_OFD_SETLKW are cancellation points, and F_GETOWN is answered through
+ *    F_GETOWN_EX as glibc does (a process group comes back negative).
+ *  - Not replaced, so not cancellation points under libshim: aio_suspend,
+ *    sendmmsg and recvmmsg (glibc's only; POSIX does not name them).
  *  - The classic race of asynchronous cancellation, which glibc 2.36's own
  *    wrappers share (their SYSCALL_CANCEL brackets the call the same way):
  *    a system call that completes just as SIGCANCEL arrives, before
@@ -57,9 +59,12 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <mqueue.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -139,6 +144,70 @@ SHIM_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 	return errno_ret(CANCEL_SYSCALL(SYS_pwrite64, fd, buf, n, off, 0, 0));
 }
 SHIM_EXPORT ssize_t pwrite64(int, const void *, size_t, off64_t) ALIAS(pwrite);
+
+/* The offset's high half, which x86_64 passes as 0 (glibc's LO_HI_LONG). */
+SHIM_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int n, off_t off)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_preadv, fd, iov, n, off, 0, 0));
+}
+SHIM_EXPORT ssize_t preadv64(int, const struct iovec *, int, off64_t)
+	ALIAS(preadv);
+
+SHIM_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_pwritev, fd, iov, n, off, 0, 0));
+}
+SHIM_EXPORT ssize_t pwritev64(int, const struct iovec *, int, off64_t)
+	ALIAS(pwritev);
+
+/* Record locks.  F_SETLKW waits and is the cancellation point; the rest
+ * is glibc's fcntl on x86_64, F_GETOWN included. */
+SHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	if (cmd == F_SETLKW || cmd == F_OFD_SETLKW)
+		return errno_ret(CANCEL_SYSCALL(SYS_fcntl, fd, cmd, arg, 0, 0, 0));
+	if (cmd == F_GETOWN) {
+		struct f_owner_ex ex;
+		long r = shim_syscall3(SYS_fcntl, fd, F_GETOWN_EX, (long)&ex);
+		if (r < 0)
+			return errno_ret(r);
+		return ex.type == F_OWNER_PGRP ? -ex.pid : ex.pid;
+	}
+	return errno_ret(shim_syscall3(SYS_fcntl, fd, cmd, (long)arg));
+}
+SHIM_EXPORT int fcntl64(int, int, ...) ALIAS(fcntl);
+
+/* glibc's lockf: a write lock (or test) on [current offset, +len). */
+SHIM_EXPORT int lockf(int fd, int cmd, off_t len)
+{
+	struct flock fl = {.l_whence = SEEK_CUR, .l_start = 0, .l_len = len};
+	switch (cmd) {
+	case F_TEST:
+		fl.l_type = F_RDLCK;
+		if (fcntl(fd, F_GETLK, &fl) < 0)
+			return -1;
+		if (fl.l_type == F_UNLCK || fl.l_pid == getpid())
+			return 0;
+		errno = EACCES;
+		return -1;
+	case F_ULOCK:
+		fl.l_type = F_UNLCK;
+		return fcntl(fd, F_SETLK, &fl);
+	case F_LOCK:
+		fl.l_type = F_WRLCK;
+		return fcntl(fd, F_SETLKW, &fl);
+	case F_TLOCK:
+		fl.l_type = F_WRLCK;
+		return fcntl(fd, F_SETLK, &fl);
+	}
+	errno = EINVAL;
+	return -1;
+}
+SHIM_EXPORT int lockf64(int, int, off64_t) ALIAS(lockf);
 
 /* Whether open's variadic mode argument is there (glibc's
  * __OPEN_NEEDS_MODE); without it the kernel gets 0. */
@@ -404,6 +473,18 @@ SHIM_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 					0, 0));
 }
 
+SHIM_EXPORT pid_t wait4(pid_t pid, int *status, int options,
+			struct rusage *usage)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_wait4, pid, status, options, usage,
+					0, 0));
+}
+
+SHIM_EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
+{
+	return wait4(-1, status, options, usage);
+}
+
 SHIM_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
 	return errno_ret(CANCEL_SYSCALL(SYS_waitid, type, id, info, options,
@@ -455,4 +536,56 @@ SHIM_EXPORT int sigsuspend(const sigset_t *mask)
 {
 	return errno_ret(CANCEL_SYSCALL(SYS_rt_sigsuspend, mask, SIGSET_BYTES,
 					0, 0, 0, 0));
+}
+
+/* Message queues */
+
+SHIM_EXPORT ssize_t msgrcv(int id, void *msg, size_t size, long type, int flags)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_msgrcv, id, msg, size, type, flags,
+					0));
+}
+
+SHIM_EXPORT int msgsnd(int id, const void *msg, size_t size, int flags)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_msgsnd, id, msg, size, flags, 0, 0));
+}
+
+/* (glibc declares the deadline of the timed calls non-null; the untimed
+ * ones pass none.) */
+static ssize_t mq_recv(mqd_t q, char *msg, size_t len, unsigned *prio,
+		       const struct timespec *abstime)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_mq_timedreceive, q, msg, len, prio,
+					abstime, 0));
+}
+
+static int mq_snd(mqd_t q, const char *msg, size_t len, unsigned prio,
+		  const struct timespec *abstime)
+{
+	return errno_ret(CANCEL_SYSCALL(SYS_mq_timedsend, q, msg, len, prio,
+					abstime, 0));
+}
+
+SHIM_EXPORT ssize_t mq_timedreceive(mqd_t q, char *msg, size_t len,
+				    unsigned *prio,
+				    const struct timespec *abstime)
+{
+	return mq_recv(q, msg, len, prio, abstime);
+}
+
+SHIM_EXPORT ssize_t mq_receive(mqd_t q, char *msg, size_t len, unsigned *prio)
+{
+	return mq_recv(q, msg, len, prio, NULL);
+}
+
+SHIM_EXPORT int mq_timedsend(mqd_t q, const char *msg, size_t len,
+			     unsigned prio, const struct timespec *abstime)
+{
+	return mq_snd(q, msg, len, prio, abstime);
+}
+
+SHIM_EXPORT int mq_send(mqd_t q, const char *msg, size_t len, unsigned prio)
+{
+	return mq_snd(q, msg, len, prio, NULL);
 }

@@ -16,7 +16,9 @@ CANCEL_POINTS = (
     "openat64 creat creat64 close nanosleep clock_nanosleep sleep usleep pause "
     "poll ppoll select pselect epoll_wait epoll_pwait accept accept4 connect "
     "recv recvfrom recvmsg send sendto sendmsg wait waitpid waitid sigwait "
-    "sigwaitinfo sigtimedwait sigsuspend fsync fdatasync msync tcdrain").split()
+    "sigwaitinfo sigtimedwait sigsuspend fsync fdatasync msync tcdrain "
+    "preadv preadv64 pwritev pwritev64 fcntl fcntl64 lockf lockf64 wait3 wait4 "
+    "msgrcv msgsnd mq_receive mq_send mq_timedreceive mq_timedsend").split()
 ALLOWED = re.compile(
     r"^(pthread_\w+|__pthread_\w+|_pthread_\w+|sem_\w+"
     r"|thrd_\w+|mtx_\w+|cnd_\w+|tss_\w+|call_once"

@@ -26,6 +26,9 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/msg.h>
+#include <mqueue.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 
 /* ---- a thread blocked in one call, cancelled ---- */
@@ -765,6 +768,131 @@ static void test_msync_tcdrain(void **state)
 	close(p[1]);
 }
 
+static void call_msgrcv(struct blocker *b)
+{
+	struct { long type; char text[8]; } m;
+	msgrcv(b->fd, &m, sizeof m.text, 0, 0);
+}
+
+static void test_cancel_msgrcv(void **state)
+{
+	(void)state;
+	int q = msgget(IPC_PRIVATE, 0600);
+	assert_true(q >= 0);
+	struct blocker b = { .call = call_msgrcv, .fd = q };
+	cancel_blocked(&b, SYS_msgrcv);
+	msgctl(q, IPC_RMID, NULL);
+}
+
+static void call_lockf(struct blocker *b)
+{
+	lockf(b->fd, F_LOCK, 0);
+}
+
+/* A record lock another process holds: lockf(F_LOCK) waits in fcntl. */
+static void test_cancel_lockf_and_record_locks(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/shim-lockf-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	int go[2];
+	assert_int_equal(pipe(go), 0);
+	pid_t child = fork();
+	if (child == 0) {
+		lockf(fd, F_LOCK, 0);
+		write(go[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	char c;
+	assert_int_equal(read(go[0], &c, 1), 1);
+	/* Normal results while the child holds the lock. */
+	assert_int_equal(lockf(fd, F_TLOCK, 0), -1);
+	assert_true(errno == EACCES || errno == EAGAIN);
+	assert_int_equal(lockf(fd, F_TEST, 0), -1);
+	assert_int_equal(errno, EACCES);
+	assert_int_equal(lockf(fd, 12345, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	struct blocker b = { .call = call_lockf, .fd = fd };
+	cancel_blocked(&b, SYS_fcntl);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	assert_int_equal(lockf(fd, F_TLOCK, 0), 0);
+	assert_int_equal(lockf(fd, F_TEST, 0), 0); /* our own lock */
+	assert_int_equal(lockf(fd, F_ULOCK, 0), 0);
+	/* fcntl's other commands, as glibc answers them. */
+	int fl = fcntl(fd, F_GETFL);
+	assert_true(fl >= 0);
+	assert_int_equal(fcntl(fd, F_SETFL, fl | O_NONBLOCK), 0);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(fcntl(fd, F_SETOWN, getpid()), 0);
+	assert_int_equal(fcntl(fd, F_GETOWN), getpid());
+	assert_int_equal(fcntl(-1, F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+	close(fd);
+	close(go[0]);
+	close(go[1]);
+}
+
+static void test_vectors_children_queues(void **state)
+{
+	(void)state;
+	/* preadv / pwritev at an offset. */
+	char path[] = "/tmp/shim-vec-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	char a[] = "abc", b2[] = "def", out[7] = "";
+	struct iovec w[2] = {{a, 3}, {b2, 3}};
+	assert_int_equal(pwritev(fd, w, 2, 10), 6);
+	struct iovec r[1] = {{out, 6}};
+	assert_int_equal(preadv(fd, r, 1, 10), 6);
+	assert_string_equal(out, "abcdef");
+	close(fd);
+	/* wait4 / wait3 with resource usage. */
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(7);
+	int st;
+	struct rusage ru;
+	assert_int_equal(wait4(pid, &st, 0, &ru), pid);
+	assert_int_equal(WEXITSTATUS(st), 7);
+	pid = fork();
+	if (pid == 0)
+		_exit(8);
+	assert_int_equal(wait3(&st, 0, &ru), pid);
+	assert_int_equal(WEXITSTATUS(st), 8);
+	assert_int_equal(wait3(&st, WNOHANG, NULL), -1);
+	assert_int_equal(errno, ECHILD);
+	/* System V and POSIX message queues. */
+	int q = msgget(IPC_PRIVATE, 0600);
+	struct { long type; char text[8]; } m = {5, "hello"}, got;
+	assert_int_equal(msgsnd(q, &m, sizeof m.text, 0), 0);
+	assert_int_equal(msgrcv(q, &got, sizeof got.text, 5, 0),
+			 (ssize_t)sizeof got.text);
+	assert_string_equal(got.text, "hello");
+	assert_int_equal(msgrcv(q, &got, sizeof got.text, 0, IPC_NOWAIT), -1);
+	assert_int_equal(errno, ENOMSG);
+	msgctl(q, IPC_RMID, NULL);
+	struct mq_attr at = {.mq_maxmsg = 4, .mq_msgsize = 16};
+	mqd_t mq = mq_open("/shim-cp-test", O_CREAT | O_RDWR, 0600, &at);
+	assert_true(mq != (mqd_t)-1);
+	mq_unlink("/shim-cp-test");
+	assert_int_equal(mq_send(mq, "ping", 5, 3), 0);
+	char buf[16];
+	unsigned prio = 0;
+	assert_int_equal(mq_receive(mq, buf, sizeof buf, &prio), 5);
+	assert_string_equal(buf, "ping");
+	assert_int_equal(prio, 3);
+	struct timespec past = {0, 0};
+	assert_int_equal(mq_timedreceive(mq, buf, sizeof buf, NULL, &past), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_int_equal(mq_timedsend(mq, "x", 2, 0, &past), 0);
+	mq_close(mq);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +916,9 @@ int main(void)
 		cmocka_unit_test(test_children),
 		cmocka_unit_test(test_signal_waits),
 		cmocka_unit_test(test_msync_tcdrain),
+		cmocka_unit_test(test_cancel_msgrcv),
+		cmocka_unit_test(test_cancel_lockf_and_record_locks),
+		cmocka_unit_test(test_vectors_children_queues),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
