@@ -36,7 +36,6 @@ static void parent(void)
 
 static void child(void)
 {
-	shim_pid_reset();
 	park_after_fork();
 	profile_fork_child();
 	sem_fork_child();

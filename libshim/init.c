@@ -14,7 +14,6 @@
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
-static pid_t process_id;
 
 int shim_init(void)
 {
@@ -41,16 +40,8 @@ int shim_init(void)
 
 pid_t shim_pid(void)
 {
-	/* Cached; fork resets it (fork.c). getpid() may be interposed. */
-	pid_t p = __atomic_load_n(&process_id, __ATOMIC_RELAXED);
-	if (p == 0) {
-		p = (pid_t)shim_syscall0(SYS_getpid);
-		__atomic_store_n(&process_id, p, __ATOMIC_RELAXED);
-	}
-	return p;
-}
-
-void shim_pid_reset(void)
-{
-	__atomic_store_n(&process_id, 0, __ATOMIC_RELAXED);
+	/* Not cached: a fork child must never see its parent's id, and a
+	 * fork can happen before libshim has registered any fork handler.
+	 * The raw call: getpid() may be interposed. */
+	return (pid_t)shim_syscall0(SYS_getpid);
 }

@@ -20,7 +20,6 @@ struct shim_thread;
  * libshim does not recognise it prints "libshim: ..." and exits(127). */
 SHIM_HIDDEN int shim_init(void);
 SHIM_HIDDEN pid_t shim_pid(void);
-SHIM_HIDDEN void shim_pid_reset(void); /* in a fork child */
 
 /* fork.c: register libshim's fork handlers (from shim_init). */
 SHIM_HIDDEN void shim_fork_init(void);
