@@ -19,7 +19,12 @@ if [ ! -f build-asan/build.ninja ]; then
 		-Dbench=false -Drealprogs=false
 fi
 ninja -C build-asan
-meson test -C build-asan --print-errorlogs --suite unit || status=$?
+# LeakSanitizer finds live pointers by scanning the stacks and TLS of the
+# threads ASan knows, and ASan knows only the threads made through its own
+# pthread_create: what libshim's threads hold looks leaked.  Leaks are
+# checked by valgrind instead (suite fault), which sees every LWP.
+ASAN_OPTIONS=detect_leaks=0 \
+	meson test -C build-asan --print-errorlogs --suite unit || status=$?
 
 # One closing line with the counts, from meson's own logs of both runs.
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
