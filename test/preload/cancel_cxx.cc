@@ -12,7 +12,8 @@
  *    handler's unlock releases it.
  *
  * Exit status 0 when every check holds; the last line on stdout is
- * "threads made: N".
+ * "threads made: N".  pthread_exit from nested frames runs every C++
+ * destructor as well.
  */
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -194,8 +195,40 @@ static void cancel_cond_waiter()
 	pthread_mutex_destroy(&w.m);
 }
 
+/* pthread_exit unwinds too: every object of every frame is destroyed. */
+static std::atomic<int> exit_dtors;
+
+struct CountsExit {
+	~CountsExit() { exit_dtors++; }
+};
+
+static void exit_from_inside()
+{
+	CountsExit inner;
+	pthread_exit(reinterpret_cast<void *>(42));
+}
+
+static void *exit_with_locals(void *)
+{
+	CountsExit outer;
+	exit_from_inside();
+	return nullptr;
+}
+
+static void exit_runs_destructors()
+{
+	pthread_t t;
+	void *res = nullptr;
+	CHECK(pthread_create(&t, nullptr, exit_with_locals, nullptr) == 0);
+	threads_made++;
+	CHECK(pthread_join(t, &res) == 0);
+	CHECK(res == reinterpret_cast<void *>(42));
+	CHECK(exit_dtors == 2);
+}
+
 int main()
 {
+	exit_runs_destructors();
 	cancel_reader(read_with_local_object, false);
 	cancel_reader(read_inside_catch_all, true);
 	cancel_cond_waiter();
