@@ -24,16 +24,11 @@
 
 #include "testutil.h"
 
-static void *try_other(void *m)
-{
-	return (void *)(intptr_t)pthread_mutex_trylock(m);
-}
-
 static int trylock_in_thread(pthread_mutex_t *m)
 {
 	pthread_t t;
 	void *r;
-	pthread_create(&t, NULL, try_other, m);
+	pthread_create(&t, NULL, mutex_trylock_op, m);
 	pthread_join(t, &r);
 	return (int)(intptr_t)r;
 }

@@ -45,25 +45,6 @@ static void init_type(pthread_mutex_t *m, int type)
 }
 
 /* Run fn(arg) in another thread and return its int result. */
-static int in_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_t t;
-	void *r;
-	assert_int_equal(pthread_create(&t, NULL, fn, arg), 0);
-	assert_int_equal(pthread_join(t, &r), 0);
-	return (int)(intptr_t)r;
-}
-
-static void *try_other(void *m)
-{
-	return (void *)(intptr_t)pthread_mutex_trylock(m);
-}
-
-static void *unlock_other(void *m)
-{
-	return (void *)(intptr_t)pthread_mutex_unlock(m);
-}
-
 /* ---- layout and static initializers ------------------------------ */
 
 static void test_layout(void **state)
@@ -101,7 +82,7 @@ static void test_static_normal(void **state)
 	static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 	assert_int_equal(pthread_mutex_lock(&m), 0);
 	assert_int_equal(pthread_mutex_trylock(&m), EBUSY);
-	assert_int_equal(in_thread(try_other, &m), EBUSY);
+	assert_int_equal(in_thread(mutex_trylock_op, &m), EBUSY);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
 	assert_int_equal(pthread_mutex_trylock(&m), 0);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
@@ -115,9 +96,9 @@ static void test_static_adaptive(void **state)
 	(void)state;
 	static pthread_mutex_t m = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 	assert_int_equal(pthread_mutex_lock(&m), 0);
-	assert_int_equal(in_thread(try_other, &m), EBUSY);
+	assert_int_equal(in_thread(mutex_trylock_op, &m), EBUSY);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
-	assert_int_equal(in_thread(try_other, &m), 0);
+	assert_int_equal(in_thread(mutex_trylock_op, &m), 0);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
 }
 
@@ -128,11 +109,11 @@ static void check_recursive(pthread_mutex_t *m)
 	assert_int_equal(pthread_mutex_trylock(m), 0);
 	assert_int_equal(m->__data.__count, 3);
 	assert_int_equal(m->__data.__owner, gettid());
-	assert_int_equal(in_thread(try_other, m), EBUSY);
-	assert_int_equal(in_thread(unlock_other, m), EPERM);
+	assert_int_equal(in_thread(mutex_trylock_op, m), EBUSY);
+	assert_int_equal(in_thread(mutex_unlock_op, m), EPERM);
 	assert_int_equal(pthread_mutex_unlock(m), 0);
 	assert_int_equal(pthread_mutex_unlock(m), 0);
-	assert_int_equal(in_thread(try_other, m), EBUSY);
+	assert_int_equal(in_thread(mutex_trylock_op, m), EBUSY);
 	assert_int_equal(pthread_mutex_unlock(m), 0);
 	assert_int_equal(m->__data.__owner, 0);
 	assert_int_equal(pthread_mutex_unlock(m), EPERM);
@@ -144,7 +125,7 @@ static void check_recursive(pthread_mutex_t *m)
 	assert_int_equal(pthread_mutex_trylock(m), EAGAIN);
 	m->__data.__count = 1;
 	assert_int_equal(pthread_mutex_unlock(m), 0);
-	assert_int_equal(in_thread(try_other, m), 0);
+	assert_int_equal(in_thread(mutex_trylock_op, m), 0);
 	assert_int_equal(pthread_mutex_unlock(m), EPERM); /* owned by the
 							     dead thread */
 }
@@ -168,8 +149,8 @@ static void check_errorcheck(pthread_mutex_t *m)
 	assert_int_equal(pthread_mutex_trylock(m), EBUSY); /* glibc: EBUSY */
 	struct timespec dl = deadline_in(CLOCK_REALTIME, 10);
 	assert_int_equal(pthread_mutex_timedlock(m, &dl), EDEADLK);
-	assert_int_equal(in_thread(unlock_other, m), EPERM);
-	assert_int_equal(in_thread(try_other, m), EBUSY);
+	assert_int_equal(in_thread(mutex_unlock_op, m), EPERM);
+	assert_int_equal(in_thread(mutex_trylock_op, m), EBUSY);
 	assert_int_equal(pthread_mutex_unlock(m), 0);
 	assert_int_equal(pthread_mutex_unlock(m), EPERM);
 }

@@ -178,30 +178,6 @@ static int back_to_other(void **state)
 }
 
 /* Run fn(arg) in a new thread; its int result. */
-static int in_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_t t;
-	void *r;
-	assert_int_equal(pthread_create(&t, NULL, fn, arg), 0);
-	assert_int_equal(pthread_join(t, &r), 0);
-	return (int)(intptr_t)r;
-}
-
-static void *trylock_it(void *m)
-{
-	return (void *)(intptr_t)pthread_mutex_trylock(m);
-}
-
-static void *unlock_it(void *m)
-{
-	return (void *)(intptr_t)pthread_mutex_unlock(m);
-}
-
-static void *lock_and_return(void *m)
-{
-	return (void *)(intptr_t)pthread_mutex_lock(m);
-}
-
 /* A thread that holds m until told to let go. */
 struct holder {
 	pthread_mutex_t *m;
@@ -306,8 +282,8 @@ static void test_pi_lock_unlock(void **state)
 			assert_int_equal(lock_word(&m), gettid_());
 			assert_int_equal(m.__data.__owner, gettid_());
 			assert_int_equal(m.__data.__count, 1);
-			assert_int_equal(in_thread(trylock_it, &m), EBUSY);
-			assert_int_equal(in_thread(unlock_it, &m), EPERM);
+			assert_int_equal(in_thread(mutex_trylock_op, &m), EBUSY);
+			assert_int_equal(in_thread(mutex_unlock_op, &m), EPERM);
 			assert_int_equal(pthread_mutex_destroy(&m), EBUSY);
 			assert_int_equal(pthread_mutex_unlock(&m), 0);
 			assert_int_equal(lock_word(&m), 0);
@@ -435,7 +411,7 @@ static void test_pi_errors(void **state)
 					 0);
 			assert_int_equal(m.__data.__count, n);
 		}
-		assert_int_equal(in_thread(unlock_it, &m), EPERM);
+		assert_int_equal(in_thread(mutex_unlock_op, &m), EPERM);
 		unsigned depth = m.__data.__count;
 		m.__data.__count = UINT_MAX;
 		assert_int_equal(pthread_mutex_lock(&m), EAGAIN);
@@ -715,7 +691,7 @@ static void test_pi_robust_owner_death(void **state)
 		assert_ptr_equal(h->list.next, &h->list);
 
 		/* The owner returns holding it. */
-		assert_int_equal(in_thread(lock_and_return, &m), 0);
+		assert_int_equal(in_thread(mutex_lock_op, &m), 0);
 		assert_true(lock_word(&m) & FUTEX_OWNER_DIED);
 		assert_int_equal(pthread_mutex_lock(&m), EOWNERDEAD);
 		assert_int_equal(lock_word(&m), gettid_());
@@ -726,7 +702,7 @@ static void test_pi_robust_owner_death(void **state)
 		assert_int_equal(pthread_mutex_unlock(&m), 0);
 
 		/* Found by trylock; not made consistent: unrecoverable. */
-		assert_int_equal(in_thread(lock_and_return, &m), 0);
+		assert_int_equal(in_thread(mutex_lock_op, &m), 0);
 		assert_int_equal(pthread_mutex_trylock(&m), EOWNERDEAD);
 		assert_int_equal(pthread_mutex_unlock(&m), 0);
 		assert_int_equal(pthread_mutex_lock(&m), ENOTRECOVERABLE);
@@ -1056,7 +1032,7 @@ static void test_pp_errors(void **state)
 	assert_int_equal(pthread_mutex_trylock(&m), EDEADLK);
 	int old;
 	assert_int_equal(pthread_mutex_setprioceiling(&m, 45, &old), EDEADLK);
-	assert_int_equal(in_thread(unlock_it, &m), EPERM);
+	assert_int_equal(in_thread(mutex_unlock_op, &m), EPERM);
 	assert_int_equal(my_prio(), 40);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
 	assert_int_equal(pthread_mutex_unlock(&m), EPERM);
@@ -1069,7 +1045,7 @@ static void test_pp_errors(void **state)
 	m.__data.__count = UINT_MAX;
 	assert_int_equal(pthread_mutex_lock(&m), EAGAIN);
 	m.__data.__count = 2;
-	assert_int_equal(in_thread(unlock_it, &m), EPERM);
+	assert_int_equal(in_thread(mutex_unlock_op, &m), EPERM);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
 	assert_int_equal(my_prio(), 40);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);

@@ -79,39 +79,9 @@ static void *node_of(pthread_mutex_t *m)
 }
 
 /* Run fn(arg) in a new thread; its int result. */
-static int in_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_t t;
-	void *r;
-	assert_int_equal(pthread_create(&t, NULL, fn, arg), 0);
-	assert_int_equal(pthread_join(t, &r), 0);
-	return (int)(intptr_t)r;
-}
-
-static void *lock_it(void *m)
-{
-	return (void *)(intptr_t)pthread_mutex_lock(m);
-}
-
-static void *trylock_it(void *m)
-{
-	return (void *)(intptr_t)pthread_mutex_trylock(m);
-}
-
-static void *unlock_it(void *m)
-{
-	return (void *)(intptr_t)pthread_mutex_unlock(m);
-}
-
 static void *consistent_it(void *m)
 {
 	return (void *)(intptr_t)pthread_mutex_consistent(m);
-}
-
-/* Owner deaths: a thread that returns, or calls pthread_exit, holding m. */
-static void *lock_and_return(void *m)
-{
-	return (void *)(intptr_t)pthread_mutex_lock(m);
 }
 
 static void *lock_and_exit(void *m)
@@ -123,21 +93,6 @@ static void *lock_and_exit(void *m)
 static void assert_owner_died(pthread_mutex_t *m)
 {
 	assert_int_equal(lock_word(m) & ~FUTEX_WAITERS, FUTEX_OWNER_DIED);
-}
-
-/* Whether thread tid of this process is asleep in the kernel. */
-static bool asleep(pid_t tid)
-{
-	char path[64], buf[256];
-	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *paren = strrchr(buf, ')');
-	return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
 }
 
 /* ---- layout -------------------------------------------------------- */
@@ -223,6 +178,9 @@ static void test_robust_list(void **state)
 
 /* ---- owner death --------------------------------------------------- */
 
+/* An owner that dies holding m: in_thread(mutex_lock_op, m) locks m in a
+ * thread that then returns, and the kernel marks m FUTEX_OWNER_DIED. */
+
 static void check_recovery(pthread_mutex_t *m, int type, int first)
 {
 	pid_t self = gettid_();
@@ -232,15 +190,15 @@ static void check_recovery(pthread_mutex_t *m, int type, int first)
 	assert_int_equal(m->__data.__count, 1);
 	assert_ptr_equal(kernel_head()->list.next, node_of(m));
 	/* Still held: others are refused. */
-	assert_int_equal(in_thread(trylock_it, m), EBUSY);
-	assert_int_equal(in_thread(unlock_it, m), EPERM);
+	assert_int_equal(in_thread(mutex_trylock_op, m), EBUSY);
+	assert_int_equal(in_thread(mutex_unlock_op, m), EPERM);
 	assert_int_equal(pthread_mutex_consistent(m), 0);
 	assert_int_equal(m->__data.__owner, self);
 	assert_int_equal(pthread_mutex_consistent(m), EINVAL);
 	assert_int_equal(pthread_mutex_unlock(m), 0);
 	assert_int_equal(lock_word(m), 0);
 	/* Usable again, by anyone (who dies holding it, again). */
-	assert_int_equal(in_thread(trylock_it, m), 0);
+	assert_int_equal(in_thread(mutex_trylock_op, m), 0);
 	assert_int_equal(pthread_mutex_lock(m), EOWNERDEAD);
 	assert_int_equal(pthread_mutex_consistent(m), 0);
 	if (type == PTHREAD_MUTEX_RECURSIVE)
@@ -261,7 +219,7 @@ static void test_owner_returns(void **state)
 	for (unsigned i = 0; i < 4; i++) {
 		pthread_mutex_t m;
 		init_robust(&m, types[i], i & 1);
-		assert_int_equal(in_thread(lock_and_return, &m), 0);
+		assert_int_equal(in_thread(mutex_lock_op, &m), 0);
 		assert_owner_died(&m);
 		check_recovery(&m, types[i], pthread_mutex_lock(&m));
 	}
@@ -412,7 +370,7 @@ static void test_waiters_woken_by_death(void **state)
 							death_waiter, &w),
 					 0);
 		for (int i = 0; i < 3; i++)
-			while (w.waiter_tid[i] == 0 || !asleep(w.waiter_tid[i]))
+			while (w.waiter_tid[i] == 0 || !thread_asleep(w.waiter_tid[i]))
 				usleep(1000);
 		assert_true(lock_word(&w.m) & FUTEX_WAITERS);
 		atomic_store(&w.owner_go, 1);
@@ -436,7 +394,7 @@ static void test_not_recoverable(void **state)
 	for (unsigned i = 0; i < 4; i++) {
 		pthread_mutex_t m;
 		init_robust(&m, types[i], i & 1);
-		assert_int_equal(in_thread(lock_and_return, &m), 0);
+		assert_int_equal(in_thread(mutex_lock_op, &m), 0);
 		assert_int_equal(pthread_mutex_lock(&m), EOWNERDEAD);
 		assert_int_equal(pthread_mutex_unlock(&m), 0);
 		assert_int_equal(m.__data.__owner, NOTRECOVERABLE);
@@ -448,8 +406,8 @@ static void test_not_recoverable(void **state)
 		assert_int_equal(pthread_mutex_trylock(&m), ENOTRECOVERABLE);
 		assert_int_equal(pthread_mutex_timedlock(&m, &dl),
 				 ENOTRECOVERABLE);
-		assert_int_equal(in_thread(lock_it, &m), ENOTRECOVERABLE);
-		assert_int_equal(in_thread(trylock_it, &m), ENOTRECOVERABLE);
+		assert_int_equal(in_thread(mutex_lock_op, &m), ENOTRECOVERABLE);
+		assert_int_equal(in_thread(mutex_trylock_op, &m), ENOTRECOVERABLE);
 		/* Each locker let go again (glibc's trylock does not). */
 		assert_int_equal(lock_word(&m), 0);
 		assert_int_equal(m.__data.__count, 0);
@@ -468,13 +426,13 @@ static void test_recursive_inconsistent_depth(void **state)
 	(void)state;
 	pthread_mutex_t m;
 	init_robust(&m, PTHREAD_MUTEX_RECURSIVE, false);
-	assert_int_equal(in_thread(lock_and_return, &m), 0);
+	assert_int_equal(in_thread(mutex_lock_op, &m), 0);
 	assert_int_equal(pthread_mutex_lock(&m), EOWNERDEAD);
 	assert_int_equal(pthread_mutex_lock(&m), 0);
 	assert_int_equal(m.__data.__count, 2);
 	/* glibc: one level down, still held, already unrecoverable. */
 	assert_int_equal(pthread_mutex_unlock(&m), ENOTRECOVERABLE);
-	assert_int_equal(in_thread(trylock_it, &m), EBUSY);
+	assert_int_equal(in_thread(mutex_trylock_op, &m), EBUSY);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
 	assert_int_equal(pthread_mutex_lock(&m), ENOTRECOVERABLE);
 }
@@ -493,7 +451,7 @@ static void test_consistent_errors(void **state)
 	assert_int_equal(pthread_mutex_consistent(&m), EINVAL);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
 
-	assert_int_equal(in_thread(lock_and_return, &m), 0);
+	assert_int_equal(in_thread(mutex_lock_op, &m), 0);
 	/* Inconsistent but nobody holds it yet. */
 	assert_int_equal(pthread_mutex_consistent(&m), EINVAL);
 	assert_int_equal(pthread_mutex_lock(&m), EOWNERDEAD);
@@ -520,8 +478,8 @@ static void test_errorcheck_errors(void **state)
 	assert_int_equal(pthread_mutex_trylock(&m), EDEADLK);
 	struct timespec bad = { 0, -1 };
 	assert_int_equal(pthread_mutex_timedlock(&m, &bad), EDEADLK);
-	assert_int_equal(in_thread(unlock_it, &m), EPERM);
-	assert_int_equal(in_thread(trylock_it, &m), EBUSY);
+	assert_int_equal(in_thread(mutex_unlock_op, &m), EPERM);
+	assert_int_equal(in_thread(mutex_trylock_op, &m), EBUSY);
 	assert_int_equal(pthread_mutex_destroy(&m), EBUSY);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
 	assert_int_equal(pthread_mutex_unlock(&m), EPERM);
@@ -541,8 +499,8 @@ static void test_recursive_errors(void **state)
 	struct timespec dl = deadline_in(CLOCK_REALTIME, 1000);
 	assert_int_equal(pthread_mutex_timedlock(&m, &dl), 0);
 	assert_int_equal(m.__data.__count, 4);
-	assert_int_equal(in_thread(trylock_it, &m), EBUSY);
-	assert_int_equal(in_thread(unlock_it, &m), EPERM);
+	assert_int_equal(in_thread(mutex_trylock_op, &m), EBUSY);
+	assert_int_equal(in_thread(mutex_unlock_op, &m), EPERM);
 	/* The count overflows to EAGAIN. */
 	unsigned saved = m.__data.__count;
 	m.__data.__count = UINT_MAX;
@@ -566,8 +524,8 @@ static void test_normal_errors(void **state)
 		assert_int_equal(pthread_mutex_unlock(&m), EPERM);
 		assert_int_equal(pthread_mutex_lock(&m), 0);
 		assert_int_equal(pthread_mutex_trylock(&m), EBUSY);
-		assert_int_equal(in_thread(trylock_it, &m), EBUSY);
-		assert_int_equal(in_thread(unlock_it, &m), EPERM);
+		assert_int_equal(in_thread(mutex_trylock_op, &m), EBUSY);
+		assert_int_equal(in_thread(mutex_unlock_op, &m), EPERM);
 		/* A relock waits for itself: here, until the deadline. */
 		struct timespec start;
 		clock_gettime(CLOCK_MONOTONIC, &start);
@@ -803,7 +761,7 @@ static void test_cond_wait_owner_died(void **state)
 	while (!d.waiting)
 		usleep(1000);
 	/* Taken once the waiter has released it, then left by a death. */
-	assert_int_equal(in_thread(lock_and_return, &d.m), 0);
+	assert_int_equal(in_thread(mutex_lock_op, &d.m), 0);
 	assert_int_equal(pthread_cond_signal(&d.cv), 0);
 	assert_int_equal(pthread_join(w, NULL), 0);
 	/* The waiter got the mutex back, inconsistent. */
@@ -892,7 +850,7 @@ static void test_pshared_sigkill(void **state)
 		assert_int_equal(pthread_create(&t, NULL, blocked_locker, &b),
 				 0);
 		while (b.tid == 0 || !(lock_word(&s->m) & FUTEX_WAITERS) ||
-		       !asleep(b.tid))
+		       !thread_asleep(b.tid))
 			usleep(1000);
 		kill_child(pid);
 		void *r;

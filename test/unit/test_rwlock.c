@@ -51,7 +51,7 @@ static void *do_op(void *arg)
 	return (void *)(intptr_t)r;
 }
 
-static int in_thread(pthread_rwlock_t *rw, enum op op)
+static int rw_in_thread(pthread_rwlock_t *rw, enum op op)
 {
 	struct op_call c = { rw, op, true };
 	pthread_t t;
@@ -118,8 +118,8 @@ static void check_basics(pthread_rwlock_t *rw)
 	/* Readers share. */
 	assert_int_equal(pthread_rwlock_rdlock(rw), 0);
 	assert_int_equal(pthread_rwlock_tryrdlock(rw), 0);
-	assert_int_equal(in_thread(rw, TRYRD), 0);
-	assert_int_equal(in_thread(rw, TRYWR), EBUSY);
+	assert_int_equal(rw_in_thread(rw, TRYRD), 0);
+	assert_int_equal(rw_in_thread(rw, TRYWR), EBUSY);
 	assert_int_equal(pthread_rwlock_unlock(rw), 0);
 	assert_int_equal(pthread_rwlock_unlock(rw), 0);
 	assert_int_equal(pthread_rwlock_unlock(rw), EPERM); /* not held */
@@ -127,9 +127,9 @@ static void check_basics(pthread_rwlock_t *rw)
 	/* A writer excludes everyone; self-deadlock is reported. */
 	assert_int_equal(pthread_rwlock_wrlock(rw), 0);
 	assert_int_equal(rw->__data.__cur_writer, gettid());
-	assert_int_equal(in_thread(rw, TRYRD), EBUSY);
-	assert_int_equal(in_thread(rw, TRYWR), EBUSY);
-	assert_int_equal(in_thread(rw, UNLOCK), EPERM);
+	assert_int_equal(rw_in_thread(rw, TRYRD), EBUSY);
+	assert_int_equal(rw_in_thread(rw, TRYWR), EBUSY);
+	assert_int_equal(rw_in_thread(rw, UNLOCK), EPERM);
 	assert_int_equal(pthread_rwlock_rdlock(rw), EDEADLK);
 	assert_int_equal(pthread_rwlock_wrlock(rw), EDEADLK);
 	struct timespec dl = deadline_in(CLOCK_REALTIME, 10);
@@ -142,7 +142,7 @@ static void check_basics(pthread_rwlock_t *rw)
 
 	assert_int_equal(pthread_rwlock_trywrlock(rw), 0);
 	assert_int_equal(pthread_rwlock_unlock(rw), 0);
-	assert_int_equal(in_thread(rw, TRYWR), 0);
+	assert_int_equal(rw_in_thread(rw, TRYWR), 0);
 }
 
 static void test_basics_every_kind(void **state)
@@ -288,7 +288,7 @@ static void test_recursive_read_beside_writer(void **state)
 		pthread_create(&w, NULL, writer_once, &rw);
 		wait_for_waiting_writer(&rw);
 		/* A new reader in another thread waits for the writer... */
-		assert_int_equal(in_thread(&rw, TRYRD), EBUSY);
+		assert_int_equal(rw_in_thread(&rw, TRYRD), EBUSY);
 		/* ...but this thread, a holder, may read-lock again. */
 		struct timespec dl = deadline_in(CLOCK_MONOTONIC, 5000);
 		assert_int_equal(pthread_rwlock_clockrdlock(&rw,

@@ -38,28 +38,11 @@ static uint32_t waiters_of(sem_t *s)
 	return (uint32_t)(__atomic_load_n((uint64_t *)s, __ATOMIC_ACQUIRE) >> 32);
 }
 
-/* Whether thread tid of this process is asleep in the kernel: a waiter
- * that registered and is asleep has reached its futex wait, so a signal
- * sent now interrupts the wait itself. */
-static bool asleep(pid_t tid)
-{
-	char path[64], buf[256];
-	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *paren = strrchr(buf, ')');
-	return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
-}
-
 /* Wait until thread *tid (published by the thread) has registered on s
  * and fallen asleep. */
 static void until_asleep_on(sem_t *s, _Atomic pid_t *tid)
 {
-	while (*tid == 0 || waiters_of(s) == 0 || !asleep(*tid))
+	while (*tid == 0 || waiters_of(s) == 0 || !thread_asleep(*tid))
 		usleep(1000);
 }
 

@@ -1,4 +1,13 @@
 /* test/unit/testutil.c -- see testutil.h. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
 #include "testutil.h"
 
 struct timespec deadline_in(clockid_t clock, long ms)
@@ -20,4 +29,42 @@ long ms_since(clockid_t clock, const struct timespec *start)
 	clock_gettime(clock, &now);
 	return (now.tv_sec - start->tv_sec) * 1000 +
 	       (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+int in_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+	void *r;
+	assert_int_equal(pthread_create(&t, NULL, fn, arg), 0);
+	assert_int_equal(pthread_join(t, &r), 0);
+	return (int)(intptr_t)r;
+}
+
+void *mutex_lock_op(void *m)
+{
+	return (void *)(intptr_t)pthread_mutex_lock(m);
+}
+
+void *mutex_trylock_op(void *m)
+{
+	return (void *)(intptr_t)pthread_mutex_trylock(m);
+}
+
+void *mutex_unlock_op(void *m)
+{
+	return (void *)(intptr_t)pthread_mutex_unlock(m);
+}
+
+bool thread_asleep(pid_t tid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');
+	return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
 }

@@ -1,10 +1,13 @@
 /*
  * test/unit/testutil.h -- what several unit tests need: deadlines and
- * elapsed time on a given clock.
+ * elapsed time on a given clock, running a call in another thread, and
+ * telling whether a thread sleeps.
  */
 #ifndef SHIM_TESTUTIL_H
 #define SHIM_TESTUTIL_H
 
+#include <stdbool.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* Now plus ms on clock, normalised: a deadline for the timed calls. */
@@ -12,5 +15,17 @@ struct timespec deadline_in(clockid_t clock, long ms);
 
 /* Milliseconds on clock since start. */
 long ms_since(clockid_t clock, const struct timespec *start);
+
+/* Run fn(arg) in a new thread, join it, return its result as an int
+ * (the errno-style result of the call it made). */
+int in_thread(void *(*fn)(void *), void *arg);
+
+/* For in_thread: a mutex call made by a thread that is not the caller. */
+void *mutex_lock_op(void *m);
+void *mutex_trylock_op(void *m);
+void *mutex_unlock_op(void *m);
+
+/* Whether thread tid is asleep ('S' in /proc/self/task/tid/stat). */
+bool thread_asleep(pid_t tid);
 
 #endif
