@@ -20,16 +20,12 @@
 
 #define TASK_COMM_LEN 16
 
-/* The kernel tid of a live thread, or 0. */
-static pid_t live_tid(pthread_t t)
+/* Another thread's name is its /proc comm file. */
+static int open_comm(pid_t tid, int flags)
 {
-	struct shim_thread *td = shim_thread_from(t);
-	return td ? __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) : 0;
-}
-
-static int comm_path(char *buf, size_t n, pid_t tid)
-{
-	return snprintf(buf, n, "/proc/self/task/%d/comm", tid);
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+	return nocancel_open(path, flags | O_CLOEXEC, 0);
 }
 
 SHIM_EXPORT int pthread_setname_np(pthread_t t, const char *name)
@@ -37,14 +33,12 @@ SHIM_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 	size_t len = strlen(name);
 	if (len >= TASK_COMM_LEN)
 		return ERANGE;
-	pid_t tid = live_tid(t);
-	if (tid == 0)
+	pid_t tid = shim_thread_tid(t);
+	if (tid <= 0)
 		return ESRCH;
 	if (tid == shim_tid())
 		return prctl(PR_SET_NAME, name) ? errno : 0;
-	char path[64];
-	comm_path(path, sizeof path, tid);
-	int fd = nocancel_open(path, O_WRONLY | O_CLOEXEC, 0);
+	int fd = open_comm(tid, O_WRONLY);
 	if (fd < 0)
 		return errno;
 	ssize_t w = nocancel_write(fd, name, len);
@@ -57,14 +51,12 @@ SHIM_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 {
 	if (len < TASK_COMM_LEN)
 		return ERANGE;
-	pid_t tid = live_tid(t);
-	if (tid == 0)
+	pid_t tid = shim_thread_tid(t);
+	if (tid <= 0)
 		return ESRCH;
 	if (tid == shim_tid())
 		return prctl(PR_GET_NAME, buf) ? errno : 0;
-	char path[64];
-	comm_path(path, sizeof path, tid);
-	int fd = nocancel_open(path, O_RDONLY | O_CLOEXEC, 0);
+	int fd = open_comm(tid, O_RDONLY);
 	if (fd < 0)
 		return errno;
 	ssize_t r = nocancel_read(fd, buf, len);
@@ -81,8 +73,8 @@ SHIM_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 SHIM_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size,
 				       const cpu_set_t *set)
 {
-	pid_t tid = live_tid(t);
-	if (tid == 0)
+	pid_t tid = shim_thread_tid(t);
+	if (tid <= 0)
 		return ESRCH;
 	long r = shim_syscall3(SYS_sched_setaffinity, tid, size, (long)set);
 	return r < 0 ? (int)-r : 0;
@@ -91,8 +83,8 @@ SHIM_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size,
 SHIM_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size,
 				       cpu_set_t *set)
 {
-	pid_t tid = live_tid(t);
-	if (tid == 0)
+	pid_t tid = shim_thread_tid(t);
+	if (tid <= 0)
 		return ESRCH;
 	long r = shim_syscall3(SYS_sched_getaffinity, tid, size, (long)set);
 	if (r < 0)
@@ -105,8 +97,8 @@ SHIM_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size,
 SHIM_EXPORT int pthread_setschedparam(pthread_t t, int policy,
 				      const struct sched_param *p)
 {
-	pid_t tid = live_tid(t);
-	if (tid == 0)
+	pid_t tid = shim_thread_tid(t);
+	if (tid <= 0)
 		return ESRCH;
 	long r = shim_syscall3(SYS_sched_setscheduler, tid, policy, (long)p);
 	return r < 0 ? (int)-r : 0;
@@ -115,8 +107,8 @@ SHIM_EXPORT int pthread_setschedparam(pthread_t t, int policy,
 SHIM_EXPORT int pthread_getschedparam(pthread_t t, int *policy,
 				      struct sched_param *p)
 {
-	pid_t tid = live_tid(t);
-	if (tid == 0)
+	pid_t tid = shim_thread_tid(t);
+	if (tid <= 0)
 		return ESRCH;
 	long pol = shim_syscall1(SYS_sched_getscheduler, tid);
 	if (pol < 0)
@@ -130,8 +122,8 @@ SHIM_EXPORT int pthread_getschedparam(pthread_t t, int *policy,
 
 SHIM_EXPORT int pthread_setschedprio(pthread_t t, int prio)
 {
-	pid_t tid = live_tid(t);
-	if (tid == 0)
+	pid_t tid = shim_thread_tid(t);
+	if (tid <= 0)
 		return ESRCH;
 	struct sched_param p = {.sched_priority = prio};
 	long r = shim_syscall2(SYS_sched_setparam, tid, (long)&p);
@@ -140,8 +132,8 @@ SHIM_EXPORT int pthread_setschedprio(pthread_t t, int prio)
 
 SHIM_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)
 {
-	pid_t tid = live_tid(t);
-	if (tid == 0)
+	pid_t tid = shim_thread_tid(t);
+	if (tid <= 0)
 		return ESRCH;
 	/* The kernel's per-thread CPU clock id: ~tid << 3 | PERTHREAD | SCHED */
 	*clock = (clockid_t)((~(unsigned)tid << 3) | 4 | 2);

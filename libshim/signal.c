@@ -16,35 +16,27 @@
 #define SIGCANCEL 32
 #define SIGSETXID 33
 
-static bool reserved(int sig)
+/* Out of range, or one of the two glibc keeps for itself. */
+static bool invalid_signal(int sig)
 {
-	return sig == SIGCANCEL || sig == SIGSETXID;
-}
-
-/* The target's kernel tid: > 0 live, 0 exited but not yet joined (its id
- * is still valid: glibc 2.34+ then reports success and sends nothing), -1
- * not a thread. */
-static pid_t target_tid(pthread_t t)
-{
-	struct shim_thread *td = shim_thread_from(t);
-	return td ? __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) : -1;
+	return sig < 0 || sig >= _NSIG || sig == SIGCANCEL || sig == SIGSETXID;
 }
 
 SHIM_EXPORT int pthread_kill(pthread_t t, int sig)
 {
-	if (reserved(sig) || sig < 0 || sig >= _NSIG)
+	if (invalid_signal(sig))
 		return EINVAL;
-	pid_t tid = target_tid(t);
-	if (tid <= 0)
+	pid_t tid = shim_thread_tid(t);
+	if (tid <= 0) /* exited, not joined: glibc 2.34+ says 0, sends nothing */
 		return tid == 0 ? 0 : ESRCH;
 	return lwp_kill(tid, sig);
 }
 
 SHIM_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval value)
 {
-	if (reserved(sig) || sig < 0 || sig >= _NSIG)
+	if (invalid_signal(sig))
 		return EINVAL;
-	pid_t tid = target_tid(t);
+	pid_t tid = shim_thread_tid(t);
 	if (tid <= 0)
 		return tid == 0 ? 0 : ESRCH;
 	siginfo_t si;

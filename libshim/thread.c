@@ -385,6 +385,12 @@ SHIM_EXPORT int pthread_detach(pthread_t t)
 	return 0;
 }
 
+pid_t shim_thread_tid(pthread_t t)
+{
+	struct shim_thread *td = shim_thread_from(t);
+	return td ? __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) : -1;
+}
+
 SHIM_EXPORT pthread_t pthread_self(void)
 {
 	return (pthread_t)shim_self();

@@ -121,6 +121,10 @@ static inline pid_t shim_tid(void)
 /* Validate a pthread_t from the caller; NULL if it is not a descriptor. */
 SHIM_HIDDEN struct shim_thread *shim_thread_from(pthread_t t);
 
+/* The kernel tid behind a pthread_t: > 0 while it runs, 0 once it has
+ * exited (its id stays valid until joined), -1 if t is no thread. */
+SHIM_HIDDEN pid_t shim_thread_tid(pthread_t t);
+
 /*
  * Cancellation point: if a cancellation is pending and enabled, act on it
  * (never returns).  Objects call this where POSIX names a cancellation
