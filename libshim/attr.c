@@ -472,9 +472,11 @@ SHIM_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 	else
 		a->flags &= ~ATTR_DETACHSTATE;
 	if (!td->td_adopted) {
-		/* The usable stack, as glibc reports it (guard excluded). */
-		a->stackaddr = (char *)td->td_stack + td->td_stack_size;
-		a->stacksize = td->td_stack_size;
+		/* The whole block above the guard, TCB and TLS included, as
+		 * glibc reports it: a caller's own stack comes back exactly
+		 * as it was given, a mapped one with the size requested. */
+		a->stackaddr = (char *)td->td_map + td->td_map_size;
+		a->stacksize = td->td_map_size - td->td_guard_size;
 		a->guardsize = td->td_guard_size;
 	} else if (!(a->flags & ATTR_STACKADDR)) {
 		/* A thread glibc made: glibc's TCB knows its stack. */

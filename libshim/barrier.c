@@ -172,7 +172,7 @@ static void release_round(struct barrier *bar, bool shared)
 	if (shared)
 		lwp_wake_addr(round_word(bar), INT_MAX, true);
 	else
-		park_unpark_all(bar, PARK_TOKEN_NORMAL);
+		park_unpark_all(bar, PARK_TOKEN_NORMAL, NULL, NULL);
 }
 
 /* ---- counting the threads on their way out, for destroy ---- */
@@ -182,7 +182,7 @@ static void wake_destroyer(struct barrier *bar, bool shared)
 	if (shared)
 		lwp_wake_addr(&bar->b_leaving, INT_MAX, true);
 	else
-		park_unpark_all(&bar->b_leaving, PARK_TOKEN_NORMAL);
+		park_unpark_all(&bar->b_leaving, PARK_TOKEN_NORMAL, NULL, NULL);
 }
 
 /* n threads have made their last access to the barrier.  The decrement

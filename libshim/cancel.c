@@ -17,7 +17,9 @@
  * reserved by glibc, so no program uses it) to the target.  The handler is
  * installed without SA_RESTART: a thread asleep in the park layer comes
  * back with EINTR, park_wait sees the flag at a cancellation point and
- * returns ECANCELED.  In asynchronous mode the handler acts at once.
+ * returns ECANCELED.  In asynchronous mode the handler acts at once,
+ * except inside the park layer: a mutex or rwlock wait leaves its queue
+ * first and acts then (see PARK_ASYNC_CANCEL).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -29,6 +31,7 @@
 
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/syscall.h"
+#include "libshim/park.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 #include "libshim/unwind.h"
@@ -205,7 +208,11 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 		return;
 	struct shim_thread *td = shim_self();
 	unsigned c = td ? __atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE) : 0;
-	if (must_act(c) && (c & TD_CANCEL_ASYNC))
+	/* Never unwind from inside the park layer (a queue node would be
+	 * left on a dead stack, or a bucket lock held): a wait there that
+	 * allows it sees the flag when the signal interrupts it and acts
+	 * once it has left the queue. */
+	if (must_act(c) && (c & TD_CANCEL_ASYNC) && !park_busy())
 		act_on_cancel(td);
 	/* Deferred: returning interrupts the wait; the cancellation point
 	 * that was waiting sees TD_CANCEL_PENDING. */
@@ -254,7 +261,7 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 	}
 	if (!(c & TD_CANCEL_DISABLED)) {
 		int st = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
-		if (st != TD_EXITED && st != TD_REAPING) {
+		if (st != TD_EXITED && st != TD_REAPING && st != TD_JOINED) {
 			/* A token first: a thread parked, or about to park,
 			 * wakes and sees the flag even if the signal lands in
 			 * the instant before it enters the kernel.  The signal

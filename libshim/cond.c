@@ -15,7 +15,7 @@
  *    Otherwise, if the mutex is locked (the signaller usually holds it),
  *    the first waiter is moved onto the mutex's queue rather than woken
  *    to find the mutex taken; if it is free, the waiter is woken.  The
- *    callback clears c_mutex when no waiter is left.
+ *    callback clears c_mutex when it took the last waiter.
  *  - Broadcast: waking every waiter only to have all but one go back to
  *    sleep on the mutex is a stampede.  Instead park_unpark_requeue wakes
  *    one and moves the others onto the mutex's queue, setting the mutex's
@@ -23,10 +23,17 @@
  *    locked now, all are moved and none woken).
  *  - A moved waiter is woken by a mutex unlock, possibly with the mutex
  *    handed to it (PARK_TOKEN_HANDOFF), in which case it already owns it.
- *  - c_mutex may be stale after the last waiter timed out: it is then
- *    only ever compared, never followed (the park layer does not call a
- *    requeue's validate when nobody waits on the condvar), and the next
- *    signal that finds no waiter clears it.
+ *  - The last waiter to leave the queue clears c_mutex: the signal or
+ *    broadcast that dequeues it, or the waiter itself when it times out
+ *    or is cancelled, all under the bucket lock where waiters record it.
+ *    A wake that dequeues nobody leaves c_mutex alone: when a private
+ *    condvar in shared memory is misused across processes (POSIX leaves
+ *    that undefined; with glibc it works well enough), the other process
+ *    finds an empty queue, and clearing the record there would make this
+ *    process's own signals skip its waiters for ever.  A stale record (a
+ *    waiter queued meanwhile, woken by a wake that saw the old one) is
+ *    only ever compared, never followed: the park layer does not call a
+ *    requeue's validate when nobody waits on the condvar.
  *  - After a broadcast, woken and moved waiters never touch the condvar
  *    again, so it may be destroyed at once, as POSIX allows.
  *  - A moved waiter whose deadline passes reports ETIMEDOUT although a
@@ -124,13 +131,23 @@ static void wait_release_mutex(void *ctx)
 	mutex_wait_release(((struct waiter *)ctx)->m);
 }
 
+/* Timed out or cancelled, under the bucket lock: the last one out clears
+ * the record. */
+static void wait_left(void *ctx, bool was_last)
+{
+	struct waiter *w = ctx;
+	if (was_last)
+		atomic_store_explicit(&w->c->c_mutex, NULL,
+				      memory_order_relaxed);
+}
+
 static int private_wait(struct shim_cond *c, struct shim_mutex *m,
 			unsigned depth, const struct timespec *abstime,
 			clockid_t clock)
 {
 	struct waiter w = { c, m };
 	uintptr_t token = PARK_TOKEN_NORMAL;
-	int r = park_wait(c, wait_validate, wait_release_mutex, NULL, &w,
+	int r = park_wait(c, wait_validate, wait_release_mutex, wait_left, &w,
 			  abstime, clock,
 			  PARK_CANCELLABLE | PARK_KIND(PROF_COND), &token);
 	if (r == EAGAIN)
@@ -148,9 +165,17 @@ static int private_wait(struct shim_cond *c, struct shim_mutex *m,
 static uintptr_t signal_unparked(void *ctx, struct park_unpark_result r)
 {
 	struct shim_cond *c = ctx;
-	if (!r.have_more)
+	if (r.unparked && !r.have_more)
 		atomic_store_explicit(&c->c_mutex, NULL, memory_order_relaxed);
 	return PARK_TOKEN_NORMAL;
+}
+
+/* Broadcast to waiters that use several mutexes: nobody is left. */
+static void all_unparked(void *ctx, unsigned count)
+{
+	struct shim_cond *c = ctx;
+	if (count != 0)
+		atomic_store_explicit(&c->c_mutex, NULL, memory_order_relaxed);
 }
 
 struct requeue {
@@ -212,10 +237,9 @@ static void requeue_moved(void *ctx, enum park_requeue_op op,
 {
 	struct requeue *q = ctx;
 	(void)op;
-	(void)unparked;
-	/* Under the condvar's bucket lock, where waiters record c_mutex: an
-	 * empty queue makes the record stale, so clear it. */
-	if (!have_more)
+	/* Under the condvar's bucket lock, where waiters record c_mutex:
+	 * taking the last waiter makes the record stale, so clear it. */
+	if (unparked + requeued != 0 && !have_more)
 		atomic_store_explicit(&q->c->c_mutex, NULL,
 				      memory_order_relaxed);
 	/* Under the mutex's bucket lock too: its unlock will see the bit
@@ -235,10 +259,10 @@ static void private_wake(struct shim_cond *c, bool all)
 		if (m == NULL)
 			return;
 		if (m == COND_MIXED) {
-			/* Cannot requeue onto several mutexes: wake.  A stale
-			 * COND_MIXED is cleared by a later signal. */
+			/* Cannot requeue onto several mutexes: wake. */
 			if (all)
-				park_unpark_all(c, PARK_TOKEN_NORMAL);
+				park_unpark_all(c, PARK_TOKEN_NORMAL,
+						all_unparked, c);
 			else
 				park_unpark_one(c, signal_unparked, c);
 			return;

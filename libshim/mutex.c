@@ -285,7 +285,8 @@ NOINLINE static int private_lock_slow(struct shim_mutex *m,
 		}
 		uintptr_t token = PARK_TOKEN_NORMAL;
 		int r = park_wait(m, private_validate, NULL, private_timed_out,
-				  m, abstime, clock, PARK_KIND(PROF_MUTEX),
+				  m, abstime, clock,
+				  PARK_ASYNC_CANCEL | PARK_KIND(PROF_MUTEX),
 				  &token);
 		if (r == 0 && token == PARK_TOKEN_HANDOFF)
 			return 0; /* the unlocker left it LOCKED for us */
@@ -770,7 +771,8 @@ static int pi_stuck(const struct timespec *abstime, clockid_t clock)
 	char key;
 	for (;;)
 		if (park_wait(&key, park_always, NULL, NULL, NULL, abstime,
-			      clock, PARK_KIND(PROF_MUTEX), NULL) == ETIMEDOUT)
+			      clock, PARK_ASYNC_CANCEL | PARK_KIND(PROF_MUTEX),
+			      NULL) == ETIMEDOUT)
 			return ETIMEDOUT;
 }
 

@@ -81,7 +81,7 @@ static void once_reset(pthread_once_t *once)
 	 * rely on; it starts the routine from scratch. */
 	int old = __atomic_exchange_n(once, ONCE_NEW, __ATOMIC_RELAXED);
 	if (old & ONCE_WAITERS)
-		park_unpark_all(once, PARK_TOKEN_NORMAL);
+		park_unpark_all(once, PARK_TOKEN_NORMAL, NULL, NULL);
 }
 
 /* Weak, so libgcc_s is not linked (see the top). */
@@ -123,7 +123,7 @@ static void once_run(pthread_once_t *once, void (*init_routine)(void))
 	/* Release: the routine's writes before DONE (see the essay). */
 	int old = __atomic_exchange_n(once, ONCE_DONE, __ATOMIC_RELEASE);
 	if (old & ONCE_WAITERS)
-		park_unpark_all(once, PARK_TOKEN_NORMAL);
+		park_unpark_all(once, PARK_TOKEN_NORMAL, NULL, NULL);
 }
 
 struct once_wait {

@@ -166,6 +166,15 @@ static __thread const void *deferred[DEFERRED_MAX]
 
 static void run_deferred(void);
 
+/* Non-zero while this thread is in park_wait, queued or about to be (a
+ * count: a signal handler may wait while the thread it interrupted does). */
+static __thread unsigned in_wait __attribute__((tls_model("initial-exec")));
+
+bool park_busy(void)
+{
+	return held_buckets != 0 || in_wait;
+}
+
 static void bucket_lock(struct park_bucket *b)
 {
 	held_buckets++;
@@ -307,11 +316,16 @@ static bool take(struct park_node *n)
 	return wake;
 }
 
-static bool cancel_pending(struct shim_thread *td)
+/* A cancellation this wait must leave for: at a cancellation point, or
+ * in asynchronous mode where the caller allows it. */
+static bool cancel_due(struct shim_thread *td, unsigned flags)
 {
 	unsigned c = atomic_load_explicit(&td->td_cancel, memory_order_relaxed);
-	return (c & (TD_CANCEL_PENDING | TD_CANCEL_DISABLED |
-		     TD_CANCEL_RUNNING)) == TD_CANCEL_PENDING;
+	if ((c & (TD_CANCEL_PENDING | TD_CANCEL_DISABLED |
+		  TD_CANCEL_RUNNING)) != TD_CANCEL_PENDING)
+		return false;
+	return (flags & PARK_CANCELLABLE) ||
+	       ((flags & PARK_ASYNC_CANCEL) && (c & TD_CANCEL_ASYNC));
 }
 
 /*
@@ -330,7 +344,7 @@ static int sleep_on_node(struct shim_thread *td, struct park_node *n,
 	for (;;) {
 		if (taken(n))
 			return 0;
-		if ((flags & PARK_CANCELLABLE) && cancel_pending(td))
+		if (cancel_due(td, flags))
 			return ECANCELED;
 		int e = lwp_park(&td->td_parker, abstime, clock);
 		if (e == 0 && !taken(n)) {
@@ -344,6 +358,12 @@ static int sleep_on_node(struct shim_thread *td, struct park_node *n,
 		if (e == EINTR && (flags & PARK_INTERRUPTIBLE))
 			return EINTR;
 	}
+}
+
+static void leave_wait(void)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	in_wait--;
 }
 
 int park_wait(const void *key, bool (*validate)(void *ctx),
@@ -363,9 +383,12 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 		.pn_state = PN_QUEUED,
 	};
 	struct park_bucket *b = bucket_of(key);
+	in_wait++;
+	atomic_signal_fence(memory_order_seq_cst);
 	bucket_lock(b);
 	if (!validate(ctx)) {
 		bucket_unlock(b);
+		leave_wait();
 		return EAGAIN;
 	}
 	queue_append(b, &n);
@@ -388,6 +411,11 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 				timed_out(ctx, !queue_has_key(b->pb_head,
 							      node_key(&n)));
 			bucket_unlock(b);
+			leave_wait();
+			/* Out of the queue and the locks: an asynchronous
+			 * cancellation the caller cannot report acts here. */
+			if (r == ECANCELED && !(flags & PARK_CANCELLABLE))
+				shim_testcancel();
 			return r;
 		}
 		/* An unparker took the node while we gave up: its wake-up
@@ -395,6 +423,7 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 		 * is already posted (before PN_TAKEN); it stays as a stray. */
 		bucket_unlock(b);
 	}
+	leave_wait();
 	if (token != NULL)
 		*token = n.pn_token;
 	return 0;
@@ -459,7 +488,9 @@ bool park_unpark_one_async_safe(const void *key)
 	return false;
 }
 
-unsigned park_unpark_all(const void *key, uintptr_t token)
+unsigned park_unpark_all(const void *key, uintptr_t token,
+			 void (*callback)(void *ctx, unsigned count),
+			 void *ctx)
 {
 	struct park_bucket *b = bucket_of(key);
 	struct park_node *first = NULL, **link = &first;
@@ -481,6 +512,8 @@ unsigned park_unpark_all(const void *key, uintptr_t token)
 		n = next;
 	}
 	*link = NULL;
+	if (callback != NULL)
+		callback(ctx, count);
 	/* Post every token under the lock; a node is its owner's to reuse
 	 * once PN_TAKEN is stored, so read it first.  Wake outside the lock,
 	 * so woken threads do not pile up on it; past the array's size

@@ -27,6 +27,7 @@
 /* park_wait flags. */
 #define PARK_CANCELLABLE 1u /* a cancellation point: see ECANCELED below */
 #define PARK_INTERRUPTIBLE 2u /* a signal handler ends the wait: EINTR */
+#define PARK_ASYNC_CANCEL 4u  /* an asynchronous cancellation may act here */
 
 /* Token values with a meaning to every caller; others are per-object. */
 #define PARK_TOKEN_NORMAL  ((uintptr_t)0)
@@ -54,6 +55,12 @@
  *     when a signal handler ran and the kernel did not restart the sleep,
  *     as glibc's sem_wait does; timed_out(ctx, was_last) runs as for a
  *     timeout.
+ *     With PARK_ASYNC_CANCEL (the caller copes with a waiter that leaves
+ *     early, as after a timeout), a thread in asynchronous cancellation mode
+ *     that is cancelled while it waits leaves the queue (timed_out runs)
+ *     and acts on the cancellation there: park_wait does not return.  (A
+ *     SIGCANCEL that lands inside the park layer never unwinds there: that
+ *     would leave a queue node on a dead stack, or a bucket lock held.)
  *     With PARK_CANCELLABLE, returns ECANCELED when the thread has a pending
  *     cancellation it must act on (it was dequeued first).
  *  Otherwise signals never make it return early, and never lose a wake-up.
@@ -63,6 +70,10 @@ SHIM_HIDDEN int park_wait(const void *key, bool (*validate)(void *ctx),
 			  void (*timed_out)(void *ctx, bool was_last),
 			  void *ctx, const struct timespec *abstime,
 			  clockid_t clock, unsigned flags, uintptr_t *token);
+
+/* Is the calling thread inside the park layer (a bucket lock held or being
+ * taken, or queued)?  The SIGCANCEL handler must not unwind it there. */
+SHIM_HIDDEN bool park_busy(void);
 
 /* What park_unpark_one's callback learns. */
 struct park_unpark_result {
@@ -90,8 +101,15 @@ SHIM_HIDDEN bool park_unpark_one(const void *key,
  */
 SHIM_HIDDEN bool park_unpark_one_async_safe(const void *key);
 
-/* Wake every thread parked on key with token.  Returns how many. */
-SHIM_HIDDEN unsigned park_unpark_all(const void *key, uintptr_t token);
+/*
+ * Wake every thread parked on key with token.  Returns how many.  If
+ * callback is not NULL, callback(ctx, count) runs under the bucket lock
+ * once they are dequeued and before any is woken.
+ */
+SHIM_HIDDEN unsigned park_unpark_all(const void *key, uintptr_t token,
+				     void (*callback)(void *ctx,
+						      unsigned count),
+				     void *ctx);
 
 /* What park_unpark_requeue's validate decides. */
 enum park_requeue_op {

@@ -329,7 +329,8 @@ static int private_read_wait(struct shim_rwlock *rw, bool exempt,
 	struct reader_wait w = { rw, exempt };
 	uintptr_t token = PARK_TOKEN_NORMAL;
 	int r = park_wait(rw, reader_validate, NULL, reader_timed_out, &w,
-			  abstime, clock, PARK_KIND(PROF_RWLOCK_RD), &token);
+			  abstime, clock,
+			  PARK_ASYNC_CANCEL | PARK_KIND(PROF_RWLOCK_RD), &token);
 	*granted = r == 0 && token == PARK_TOKEN_HANDOFF;
 	return r;
 }
@@ -341,7 +342,7 @@ static int private_write_wait(struct shim_rwlock *rw,
 	uintptr_t token = PARK_TOKEN_NORMAL;
 	int r = park_wait(writer_key(rw), writer_validate, NULL,
 			  writer_timed_out, rw, abstime, clock,
-			  PARK_KIND(PROF_RWLOCK_WR), &token);
+			  PARK_ASYNC_CANCEL | PARK_KIND(PROF_RWLOCK_WR), &token);
 	*granted = r == 0 && token == PARK_TOKEN_HANDOFF;
 	if (r == ETIMEDOUT)
 		let_readers_in(rw);

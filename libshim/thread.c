@@ -114,7 +114,7 @@ static _Noreturn void thread_start(void *arg)
 		 * this thread must vanish without running anything. */
 		int e = attr_apply_to_self(td);
 		__atomic_store_n(&td->td_start_status, e, __ATOMIC_RELEASE);
-		park_unpark_all(&td->td_start_status, PARK_TOKEN_NORMAL);
+		park_unpark_all(&td->td_start_status, PARK_TOKEN_NORMAL, NULL, NULL);
 		if (e != 0)
 			lwp_exit();
 	}
@@ -238,7 +238,7 @@ void shim_thread_exit(void *result)
 						__ATOMIC_ACQ_REL,
 						__ATOMIC_RELAXED)) {
 			if (s == TD_JOINING)
-				park_unpark_all(td, PARK_TOKEN_NORMAL);
+				park_unpark_all(td, PARK_TOKEN_NORMAL, NULL, NULL);
 			break;
 		}
 	}
@@ -251,6 +251,8 @@ static void reap(struct shim_thread *td, void **result)
 	if (result)
 		*result = td->td_result;
 	attr_release(&td->td_attr);
+	/* Before stack_put: from there on the cache may reuse it. */
+	__atomic_store_n(&td->td_state, TD_JOINED, __ATOMIC_RELEASE);
 	if (!td->td_adopted)
 		stack_put(td);
 }
@@ -281,6 +283,8 @@ static int join(pthread_t t, void **result, const struct timespec *abstime,
 
 	int s = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
 	for (;;) {
+		if (s == TD_JOINED)
+			return ESRCH;
 		if (s == TD_DETACHED || s == TD_JOINING || s == TD_REAPING)
 			return EINVAL;
 		if (s == TD_EXITED) {
@@ -367,6 +371,8 @@ SHIM_EXPORT int pthread_detach(pthread_t t)
 		return ESRCH;
 	int s = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
 	for (;;) {
+		if (s == TD_JOINED)
+			return ESRCH;
 		if (s == TD_DETACHED || s == TD_JOINING || s == TD_REAPING)
 			return EINVAL;
 		int next = s == TD_EXITED ? TD_REAPING : TD_DETACHED;

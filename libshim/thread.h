@@ -27,6 +27,7 @@ enum {
 	TD_JOINING,  /* running; one joiner is parked on the descriptor */
 	TD_EXITED,   /* start routine finished; result is valid */
 	TD_REAPING,  /* one joiner or detacher owns the remains */
+	TD_JOINED,   /* joined: the handle is stale (glibc: tid -1, ESRCH) */
 };
 
 /* td_cancel bits (atomic). */

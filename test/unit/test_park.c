@@ -214,7 +214,7 @@ static void test_timeout_was_last_false_with_others(void **state)
 			 ETIMEDOUT);
 	assert_int_equal(c.calls, 1);
 	assert_false(c.was_last);
-	assert_int_equal(park_unpark_all(&shared_key, PARK_TOKEN_NORMAL), 1);
+	assert_int_equal(park_unpark_all(&shared_key, PARK_TOKEN_NORMAL, NULL, NULL), 1);
 	void *r;
 	pthread_join(t, &r);
 	assert_int_equal((intptr_t)r, 0);
@@ -244,14 +244,14 @@ static void test_unpark_all_count(void **state)
 				 0);
 	assert_int_equal(pthread_create(&o, NULL, all_waiter, &other_key), 0);
 	wait_until(&queued, ALL_N + 1);
-	assert_int_equal(park_unpark_all(&all_key, 77), ALL_N);
+	assert_int_equal(park_unpark_all(&all_key, 77, NULL, NULL), ALL_N);
 	for (int i = 0; i < ALL_N; i++) {
 		void *tok;
 		pthread_join(t[i], &tok);
 		assert_int_equal((uintptr_t)tok, 77);
 	}
-	assert_int_equal(park_unpark_all(&all_key, 77), 0);
-	assert_int_equal(park_unpark_all(&other_key, 5), 1);
+	assert_int_equal(park_unpark_all(&all_key, 77, NULL, NULL), 0);
+	assert_int_equal(park_unpark_all(&other_key, 5, NULL, NULL), 1);
 	void *tok;
 	pthread_join(o, &tok);
 	assert_int_equal((uintptr_t)tok, 5);
@@ -325,10 +325,10 @@ static void test_requeue(void **state)
 	assert_int_equal(c.unparked, 1);
 	assert_int_equal(c.requeued, 3);
 	assert_false(c.have_more);
-	assert_int_equal(park_unpark_all(&rq_from, 9), 0); /* all moved */
+	assert_int_equal(park_unpark_all(&rq_from, 9, NULL, NULL), 0); /* all moved */
 	/* The requeued threads now wait on `to`, in their old order. */
 	assert_true(park_unpark_one(&rq_to, NULL, NULL));
-	assert_int_equal(park_unpark_all(&rq_to, 9), 2);
+	assert_int_equal(park_unpark_all(&rq_to, 9, NULL, NULL), 2);
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 
@@ -344,7 +344,7 @@ static void test_requeue(void **state)
 			 0);
 	assert_int_equal(c.unparked, 0);
 	assert_int_equal(c.requeued, 2);
-	assert_int_equal(park_unpark_all(&rq_to, 9), 2);
+	assert_int_equal(park_unpark_all(&rq_to, 9, NULL, NULL), 2);
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 
@@ -369,8 +369,8 @@ static void test_requeue(void **state)
 	assert_int_equal(c.unparked, 1);
 	assert_int_equal(c.requeued, 0);
 	assert_true(c.have_more);
-	assert_int_equal(park_unpark_all(&rq_from, 9), 1);
-	assert_int_equal(park_unpark_all(&rq_to, 9), 1);
+	assert_int_equal(park_unpark_all(&rq_from, 9, NULL, NULL), 1);
+	assert_int_equal(park_unpark_all(&rq_to, 9, NULL, NULL), 1);
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
 }
@@ -402,7 +402,7 @@ static void test_requeued_waiter_times_out(void **state)
 	void *ok;
 	pthread_join(t, &ok);
 	assert_true(ok);
-	assert_int_equal(park_unpark_all(&rq_to, 0), 0);
+	assert_int_equal(park_unpark_all(&rq_to, 0, NULL, NULL), 0);
 }
 
 /* PARK_CANCELLABLE with a pending cancellation: ECANCELED, dequeued. */
@@ -474,7 +474,7 @@ static void *storm_player(void *arg)
 				atomic_fetch_add(&storm_bad, 1);
 		}
 		atomic_store(&storm_turn, 1 - c.me);
-		park_unpark_all(&storm_turn, PARK_TOKEN_NORMAL);
+		park_unpark_all(&storm_turn, PARK_TOKEN_NORMAL, NULL, NULL);
 	}
 	atomic_fetch_add(&storm_finished, 1);
 	return NULL;
