@@ -39,8 +39,10 @@
  *    slow unlock, which finds nobody and clears it.
  *
  * EDEADLK as glibc: read- or write-locking a lock the thread holds for
- * writing (the owner's tid is in __cur_writer).  Unlocking a lock the thread
- * does not hold returns EPERM (glibc corrupts the lock instead).
+ * writing (the owner's tid is in __cur_writer).  Unlocking a lock that is
+ * neither read-locked nor write-locked by the caller returns 0, as glibc's
+ * does, but changes nothing (glibc's takes away a read share it never
+ * gave, and corrupts the lock).
  *
  * A PTHREAD_PROCESS_SHARED lock uses the same word and rules but cannot use
  * the park queues: waiters set their WAIT bit and sleep with
@@ -616,7 +618,7 @@ SHIM_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *prw)
 		return 0;
 	}
 	if (readers(load_state(rw)) == 0)
-		return EPERM; /* not locked, or write-locked by another */
+		return 0; /* not locked, or write-locked by another: see top */
 	if (rd_held != 0)
 		rd_held--;
 	read_unlock(rw);
