@@ -33,6 +33,15 @@
  *    alternate while both sides wait.
  *  - A writer that unlocks with only writers parked hands the lock to the
  *    next one directly (WRITER stays set).
+ *  - Realtime threads: POSIX says a reader under SCHED_FIFO or SCHED_RR
+ *    is stopped only by waiting writers of higher or equal priority.  A
+ *    parking writer records its realtime priority (0 if it has none) in
+ *    rw_wprio, the highest of them, cleared with WWAIT when the last
+ *    writer leaves; a realtime reader that outranks it passes WWAIT as
+ *    an exempt reader does.  The record only grows while writers wait,
+ *    so it may stop a reader that a departed writer alone outranked: it
+ *    errs on the writers' side.  Only a reader that WWAIT stops asks the
+ *    kernel for its priority, and only a writer that parks.
  *  - Timeouts: a parked writer that gives up and was the last clears WWAIT
  *    and lets in the readers that only waited for it; a reader that gives
  *    up and was the last clears RWAIT.  A stale WWAIT or RWAIT costs one
@@ -70,7 +79,10 @@ struct shim_rwlock {
 	_Atomic unsigned rw_state; /* __readers: RW_* */
 	unsigned rw_rparked;       /* __writers: readers parked (private;
 				      under the readers' bucket lock) */
-	unsigned rw_unused0[4];
+	_Atomic unsigned rw_wprio; /* __wrphase_futex: see rt_reader_passes
+				      (private; under the writers' bucket
+				      lock) */
+	unsigned rw_unused0[3];
 	_Atomic int rw_writer;     /* __cur_writer: tid of the writer */
 	int rw_shared;             /* __shared: process-shared */
 	unsigned char rw_unused1[8];
@@ -165,6 +177,30 @@ static bool try_write(struct shim_rwlock *rw, unsigned *sp)
 	return false;
 }
 
+/* No writer waits any more.  Under the writers' bucket lock. */
+static void clear_wwait(struct shim_rwlock *rw)
+{
+	atomic_store_explicit(&rw->rw_wprio, 0, memory_order_relaxed);
+	atomic_fetch_and_explicit(&rw->rw_state, ~RW_WWAIT,
+				  memory_order_relaxed);
+}
+
+/* Unknown yet: a thread asks the kernel once per lock call, if at all. */
+#define PRIO_UNKNOWN (-1)
+
+/* Does this reader, stopped by WWAIT alone, outrank every parked writer
+ * (see the top)?  *prio caches its realtime priority. */
+static bool rt_reader_passes(struct shim_rwlock *rw, unsigned s, int *prio)
+{
+	if ((s & RW_WRITER) || !(s & RW_WWAIT) || rw->rw_shared)
+		return false;
+	if (*prio == PRIO_UNKNOWN)
+		*prio = shim_rt_priority();
+	return *prio > 0 &&
+	       (unsigned)*prio > atomic_load_explicit(&rw->rw_wprio,
+						      memory_order_relaxed);
+}
+
 /* ---- process-private: hand-offs ---------------------------------- */
 
 struct reader_handoff {
@@ -238,8 +274,7 @@ static uintptr_t grant_writer_from_readers(void *ctx,
 	struct writer_handoff *h = ctx;
 	struct shim_rwlock *rw = h->rw;
 	if (!r.unparked) {
-		atomic_fetch_and_explicit(&rw->rw_state, ~RW_WWAIT,
-					  memory_order_relaxed);
+		clear_wwait(rw);
 		h->readers_freed = true;
 		return PARK_TOKEN_NORMAL;
 	}
@@ -250,8 +285,12 @@ static uintptr_t grant_writer_from_readers(void *ctx,
 			n &= ~RW_WWAIT;
 		if (atomic_compare_exchange_weak_explicit(
 			    &rw->rw_state, &s, n, memory_order_acquire,
-			    memory_order_relaxed))
+			    memory_order_relaxed)) {
+			if (!r.have_more)
+				atomic_store_explicit(&rw->rw_wprio, 0,
+						      memory_order_relaxed);
 			return PARK_TOKEN_HANDOFF;
+		}
 	}
 	return PARK_TOKEN_NORMAL; /* a recursive reader got in: retry */
 }
@@ -265,10 +304,10 @@ static uintptr_t grant_writer_from_writer(void *ctx,
 	struct shim_rwlock *rw = h->rw;
 	if (r.unparked) {
 		if (!r.have_more)
-			atomic_fetch_and_explicit(&rw->rw_state, ~RW_WWAIT,
-						  memory_order_relaxed);
+			clear_wwait(rw);
 		return PARK_TOKEN_HANDOFF; /* WRITER stays set, now its */
 	}
+	atomic_store_explicit(&rw->rw_wprio, 0, memory_order_relaxed);
 	unsigned s = atomic_fetch_and_explicit(&rw->rw_state,
 					       ~(RW_WRITER | RW_WWAIT),
 					       memory_order_release);
@@ -310,18 +349,29 @@ static void reader_timed_out(void *ctx, bool was_last)
 					  memory_order_relaxed);
 }
 
+struct writer_wait {
+	struct shim_rwlock *rw;
+	unsigned prio; /* its realtime priority, 0 if none */
+};
+
 static bool writer_validate(void *ctx)
 {
-	unsigned s = load_state(ctx);
-	return (s & RW_WWAIT) && writer_blocked(s);
+	struct writer_wait *w = ctx;
+	unsigned s = load_state(w->rw);
+	if (!(s & RW_WWAIT) || !writer_blocked(s))
+		return false;
+	if (w->prio > atomic_load_explicit(&w->rw->rw_wprio,
+					   memory_order_relaxed))
+		atomic_store_explicit(&w->rw->rw_wprio, w->prio,
+				      memory_order_relaxed);
+	return true;
 }
 
 static void writer_timed_out(void *ctx, bool was_last)
 {
-	struct shim_rwlock *rw = ctx;
+	struct writer_wait *w = ctx;
 	if (was_last)
-		atomic_fetch_and_explicit(&rw->rw_state, ~RW_WWAIT,
-					  memory_order_relaxed);
+		clear_wwait(w->rw);
 }
 
 static int private_read_wait(struct shim_rwlock *rw, bool exempt,
@@ -337,13 +387,14 @@ static int private_read_wait(struct shim_rwlock *rw, bool exempt,
 	return r;
 }
 
-static int private_write_wait(struct shim_rwlock *rw,
+static int private_write_wait(struct shim_rwlock *rw, unsigned prio,
 			      const struct timespec *abstime, clockid_t clock,
 			      bool *granted)
 {
+	struct writer_wait w = { rw, prio };
 	uintptr_t token = PARK_TOKEN_NORMAL;
 	int r = park_wait(writer_key(rw), writer_validate, NULL,
-			  writer_timed_out, rw, abstime, clock,
+			  writer_timed_out, &w, abstime, clock,
 			  PARK_ASYNC_CANCEL | PARK_KIND(PROF_RWLOCK_WR), &token);
 	*granted = r == 0 && token == PARK_TOKEN_HANDOFF;
 	if (r == ETIMEDOUT)
@@ -384,10 +435,12 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 	if (atomic_load_explicit(&rw->rw_writer, memory_order_relaxed) ==
 	    shim_tid())
 		return EDEADLK;
-	bool exempt = reader_exempt(rw);
+	bool recursive = reader_exempt(rw);
+	int prio = PRIO_UNKNOWN;
 	unsigned spins = 0;
 	for (;;) {
 		unsigned s = load_state(rw);
+		bool exempt = recursive || rt_reader_passes(rw, s, &prio);
 		int r = try_read(rw, &s, exempt);
 		if (r != EBUSY)
 			return r;
@@ -419,6 +472,7 @@ NOINLINE static int write_lock_slow(struct shim_rwlock *rw,
 	if (atomic_load_explicit(&rw->rw_writer, memory_order_relaxed) ==
 	    shim_tid())
 		return EDEADLK;
+	int prio = PRIO_UNKNOWN;
 	unsigned spins = 0;
 	for (;;) {
 		unsigned s = load_state(rw);
@@ -434,9 +488,12 @@ NOINLINE static int write_lock_slow(struct shim_rwlock *rw,
 			s |= RW_WWAIT;
 		}
 		bool granted = false;
-		int r = rw->rw_shared ? shared_wait(rw, s, abstime, clock)
-				      : private_write_wait(rw, abstime, clock,
-							   &granted);
+		if (!rw->rw_shared && prio == PRIO_UNKNOWN)
+			prio = shim_rt_priority();
+		int r = rw->rw_shared
+				? shared_wait(rw, s, abstime, clock)
+				: private_write_wait(rw, (unsigned)prio, abstime,
+						     clock, &granted);
 		if (granted)
 			return 0;
 		if (r == ETIMEDOUT) {
@@ -519,6 +576,11 @@ SHIM_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *prw)
 	struct shim_rwlock *rw = shim_rwlock(prw);
 	unsigned s = load_state(rw);
 	int r = try_read(rw, &s, reader_exempt(rw));
+	/* Fails only where rdlock would block: not for a realtime reader
+	 * that outranks the waiting writers. */
+	int prio = PRIO_UNKNOWN;
+	if (r == EBUSY && rt_reader_passes(rw, s, &prio))
+		r = try_read(rw, &s, true);
 	if (r == 0)
 		rd_held++;
 	return r;

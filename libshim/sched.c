@@ -120,6 +120,16 @@ SHIM_EXPORT int pthread_getschedparam(pthread_t t, int *policy,
 	return 0;
 }
 
+int shim_rt_priority(void)
+{
+	struct sched_param p;
+	long pol = shim_syscall1(SYS_sched_getscheduler, 0);
+	if ((pol != SCHED_FIFO && pol != SCHED_RR) ||
+	    shim_syscall2(SYS_sched_getparam, 0, (long)&p) < 0)
+		return 0;
+	return p.sched_priority;
+}
+
 SHIM_EXPORT int pthread_setschedprio(pthread_t t, int prio)
 {
 	pid_t tid = shim_thread_tid(t);
