@@ -63,7 +63,9 @@
  * is that unparker's), so a wake-up a caller counted on is never dropped.
  * Cancellation leaves the queue the same way and also runs timed_out: a
  * departing waiter must clean up (e.g. a mutex's PARKED bit) whatever made
- * it leave.
+ * it leave.  An asynchronous cancellation must not unwind a thread that is
+ * queued or holds a bucket lock: park_busy() tells the SIGCANCEL handler
+ * so, and the wait itself leaves the queue first (PARK_ASYNC_CANCEL).
  *
  * Fairness: unparkers may "barge" (take the object again before the woken
  * thread runs), which is fast but can starve the woken thread.  Each bucket
