@@ -309,6 +309,51 @@ static void test_timeouts_both_clocks(void **state)
 	pthread_mutex_unlock(&m);
 }
 
+struct mutex_waiter {
+	pthread_mutex_t *m;
+	_Atomic pid_t tid;
+	_Atomic bool locked;
+};
+
+static void *lock_then_unlock(void *arg)
+{
+	struct mutex_waiter *w = arg;
+	atomic_store(&w->tid, gettid());
+	pthread_mutex_lock(w->m);
+	atomic_store(&w->locked, true);
+	pthread_mutex_unlock(w->m);
+	return NULL;
+}
+
+/* Re-waiting with a deadline that has passed while another thread waits
+ * for the mutex: the caller comes back at once still holding it, as with
+ * glibc (whose release and re-lock the waiter seldom gets between), not
+ * behind that waiter (a fairness hand-off would put it there). */
+static void test_expired_deadline_keeps_mutex(void **state)
+{
+	(void)state;
+	pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+	pthread_mutex_t m = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
+	struct mutex_waiter w = { &m, 0, false };
+	pthread_t t;
+	pthread_mutex_lock(&m);
+	assert_int_equal(pthread_create(&t, NULL, lock_then_unlock, &w), 0);
+	while (atomic_load(&w.tid) == 0 || !thread_asleep(atomic_load(&w.tid)))
+		usleep(1000);
+	struct timespec past;
+	clock_gettime(CLOCK_REALTIME, &past);
+	for (int i = 0; i < 100; i++) {
+		usleep(100); /* long enough for the fairness timer to be due */
+		assert_int_equal(pthread_cond_timedwait(&c, &m, &past),
+				 ETIMEDOUT);
+		assert_int_equal(m.__data.__owner, gettid());
+	}
+	assert_false(atomic_load(&w.locked));
+	assert_int_equal(pthread_mutex_unlock(&m), 0);
+	pthread_join(t, NULL);
+	assert_true(atomic_load(&w.locked));
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -587,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_broadcast_mixed_mutexes),
 		cmocka_unit_test(test_destroy_after_broadcast),
 		cmocka_unit_test(test_timeouts_both_clocks),
+		cmocka_unit_test(test_expired_deadline_keeps_mutex),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_recursive_mutex_wait),
 		cmocka_unit_test(test_cancel_in_wait),
