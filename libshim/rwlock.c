@@ -40,8 +40,9 @@
  *    writer leaves; a realtime reader that outranks it passes WWAIT as
  *    an exempt reader does.  The record only grows while writers wait,
  *    so it may stop a reader that a departed writer alone outranked: it
- *    errs on the writers' side.  Only a reader that WWAIT stops asks the
- *    kernel for its priority, and only a writer that parks.
+ *    errs on the writers' side.  Only a reader about to sleep behind
+ *    waiting writers asks the kernel for its priority (a failing tryrdlock
+ *    in that state too), and only a writer that parks.
  *  - Timeouts: a parked writer that gives up and was the last clears WWAIT
  *    and lets in the readers that only waited for it; a reader that gives
  *    up and was the last clears RWAIT.  A stale WWAIT or RWAIT costs one
@@ -185,20 +186,23 @@ static void clear_wwait(struct shim_rwlock *rw)
 				  memory_order_relaxed);
 }
 
-/* Unknown yet: a thread asks the kernel once per lock call, if at all. */
+/* Not asked yet: a reader asks the kernel only when it would otherwise
+ * wait behind writers, once per lock call. */
 #define PRIO_UNKNOWN (-1)
 
-/* Does this reader, stopped by WWAIT alone, outrank every parked writer
- * (see the top)?  *prio caches its realtime priority. */
-static bool rt_reader_passes(struct shim_rwlock *rw, unsigned s, int *prio)
+/* A reader here is stopped by waiting writers alone (a private lock). */
+static bool stopped_by_writers_only(struct shim_rwlock *rw, unsigned s)
 {
-	if ((s & RW_WRITER) || !(s & RW_WWAIT) || rw->rw_shared)
-		return false;
-	if (*prio == PRIO_UNKNOWN)
-		*prio = shim_rt_priority();
-	return *prio > 0 &&
-	       (unsigned)*prio > atomic_load_explicit(&rw->rw_wprio,
-						      memory_order_relaxed);
+	return !(s & RW_WRITER) && (s & RW_WWAIT) && !rw->rw_shared;
+}
+
+/* Does a reader of realtime priority prio (0: none), stopped by waiting
+ * writers alone, outrank every parked writer (see the top)? */
+static bool rt_reader_passes(struct shim_rwlock *rw, unsigned s, int prio)
+{
+	return prio > 0 && stopped_by_writers_only(rw, s) &&
+	       (unsigned)prio > atomic_load_explicit(&rw->rw_wprio,
+						     memory_order_relaxed);
 }
 
 /* ---- process-private: hand-offs ---------------------------------- */
@@ -440,13 +444,19 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 	unsigned spins = 0;
 	for (;;) {
 		unsigned s = load_state(rw);
-		bool exempt = recursive || rt_reader_passes(rw, s, &prio);
+		bool exempt = recursive || rt_reader_passes(rw, s, prio);
 		int r = try_read(rw, &s, exempt);
 		if (r != EBUSY)
 			return r;
+		if (!(s & RW_RWAIT) && shim_spin(&spins))
+			continue;
+		/* About to sleep behind waiting writers: is this a realtime
+		 * reader that may pass them? */
+		if (prio == PRIO_UNKNOWN && stopped_by_writers_only(rw, s)) {
+			prio = shim_rt_priority();
+			continue;
+		}
 		if (!(s & RW_RWAIT)) {
-			if (shim_spin(&spins))
-				continue;
 			if (!atomic_compare_exchange_weak_explicit(
 				    &rw->rw_state, &s, s | RW_RWAIT,
 				    memory_order_relaxed, memory_order_relaxed))
@@ -578,8 +588,8 @@ SHIM_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *prw)
 	int r = try_read(rw, &s, reader_exempt(rw));
 	/* Fails only where rdlock would block: not for a realtime reader
 	 * that outranks the waiting writers. */
-	int prio = PRIO_UNKNOWN;
-	if (r == EBUSY && rt_reader_passes(rw, s, &prio))
+	if (r == EBUSY && stopped_by_writers_only(rw, s) &&
+	    rt_reader_passes(rw, s, shim_rt_priority()))
 		r = try_read(rw, &s, true);
 	if (r == 0)
 		rd_held++;
