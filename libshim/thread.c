@@ -267,6 +267,17 @@ static bool still_joining(void *ctx)
 	return __atomic_load_n(&w->td->td_state, __ATOMIC_ACQUIRE) == TD_JOINING;
 }
 
+/* Why a join or detach may not claim a thread in state s, as glibc says
+ * it: 0 if it may. */
+static int claimed_error(int s)
+{
+	if (s == TD_JOINED)
+		return ESRCH; /* glibc: tid -1 */
+	if (s == TD_DETACHED || s == TD_JOINING || s == TD_REAPING)
+		return EINVAL;
+	return 0;
+}
+
 /* Shared by every join: abstime NULL waits forever; try: do not wait. */
 static int join(pthread_t t, void **result, const struct timespec *abstime,
 		clockid_t clock, bool try)
@@ -283,10 +294,9 @@ static int join(pthread_t t, void **result, const struct timespec *abstime,
 
 	int s = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
 	for (;;) {
-		if (s == TD_JOINED)
-			return ESRCH;
-		if (s == TD_DETACHED || s == TD_JOINING || s == TD_REAPING)
-			return EINVAL;
+		int e = claimed_error(s);
+		if (e != 0)
+			return e;
 		if (s == TD_EXITED) {
 			if (__atomic_compare_exchange_n(&td->td_state, &s,
 							TD_REAPING, false,
@@ -371,10 +381,9 @@ SHIM_EXPORT int pthread_detach(pthread_t t)
 		return ESRCH;
 	int s = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
 	for (;;) {
-		if (s == TD_JOINED)
-			return ESRCH;
-		if (s == TD_DETACHED || s == TD_JOINING || s == TD_REAPING)
-			return EINVAL;
+		int e = claimed_error(s);
+		if (e != 0)
+			return e;
 		int next = s == TD_EXITED ? TD_REAPING : TD_DETACHED;
 		if (__atomic_compare_exchange_n(&td->td_state, &s, next, false,
 						__ATOMIC_ACQ_REL,
