@@ -21,6 +21,7 @@
  * which is a few bytes per thread over the run.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -129,8 +130,22 @@ static void create_and_join(long from, long to)
 	}
 }
 
+/* Threads of this process the kernel still has. */
+static int tasks(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (d == NULL)
+		return -1;
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 static void run_detached(long m)
 {
+	int tasks_before = tasks();
 	pthread_attr_t attr;
 	CHECK0(pthread_attr_init(&attr));
 	CHECK0(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
@@ -156,8 +171,12 @@ static void run_detached(long m)
 	while (atomic_load(&live_detached) > 0)
 		usleep(1000);
 	/* Past its last line of user code a detached thread still has a
-	 * few instructions to run before its memory can go. */
-	usleep(200000);
+	 * few instructions to run before its memory can go: wait until the
+	 * kernel has reaped them all (on a loaded machine, with the other
+	 * tests running beside this one, that can take a while). */
+	for (int ms = 0; ms < 10000 && tasks() > tasks_before; ms++)
+		usleep(1000);
+	CHECK(tasks() <= tasks_before, "detached threads still there after 10 s");
 	/* Both libraries trim their stack caches when a thread is made, not
 	 * when one dies: make one, so what is measured is the steady state,
 	 * not the cache's state after a burst on a loaded machine. */
