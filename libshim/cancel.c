@@ -163,11 +163,16 @@ static _Noreturn void act_on_cancel(struct shim_thread *td)
 	unwind(td);
 }
 
-void shim_testcancel(void)
+bool shim_cancel_due(void)
 {
 	struct shim_thread *td = shim_self();
-	if (td && must_act(__atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE)))
-		act_on_cancel(td);
+	return td && must_act(__atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE));
+}
+
+void shim_testcancel(void)
+{
+	if (shim_cancel_due())
+		act_on_cancel(shim_self());
 }
 
 enum { CANCEL_NO_THREAD = 1u << 31 };

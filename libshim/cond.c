@@ -36,9 +36,11 @@
  *    requeue's validate when nobody waits on the condvar.
  *  - After a broadcast, woken and moved waiters never touch the condvar
  *    again, so it may be destroyed at once, as POSIX allows.
- *  - A moved waiter whose deadline passes reports ETIMEDOUT although a
- *    broadcast reached it; a broadcast needs no consumer, so that is the
- *    race POSIX allows between a timeout and a wake-up.
+ *  - A moved waiter was chosen by a signal or broadcast: if its deadline
+ *    passes or it is cancelled while it waits for the mutex, the park layer
+ *    ends its wait as a wake-up, so no signal is lost to the waiters still
+ *    on the condvar (POSIX: a cancelled waiter must not consume a signal
+ *    meant for another); the cancellation stays pending.
  *  - Waiting with a recursive mutex releases it completely and restores
  *    the depth afterwards.
  *  - A timed wait whose deadline has already passed returns ETIMEDOUT
@@ -301,6 +303,11 @@ static int shared_wait(struct shim_cond *c, struct shim_mutex *m,
 	 * allows; SIGCANCEL is one, acted on below. */
 	atomic_fetch_sub(&c->c_sleepers, 1);
 	int e = mutex_wait_reacquire(m, depth, false);
+	/* A cancelled waiter must not consume a signal meant for another
+	 * (POSIX).  If the sequence moved while we slept, the kernel's wake
+	 * may have picked us: pass one on (at worst a spurious wake-up). */
+	if (shim_cancel_due() && atomic_load(&c->c_seq) != seq)
+		lwp_wake_addr((_Atomic int *)&c->c_seq, 1, true);
 	shim_testcancel();
 	return e != 0 ? e : r;
 }

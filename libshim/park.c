@@ -409,6 +409,19 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 		if (atomic_load_explicit(&n.pn_state, memory_order_relaxed) ==
 		    PN_QUEUED) {
 			queue_remove(b, &n);
+			if (node_key(&n) != key) {
+				/* Moved by a requeue: a wake-up (a condvar's
+				 * signal) has already chosen this thread, and
+				 * giving up now would lose it for the threads
+				 * still waiting.  So the wait ends as woken; a
+				 * cancellation stays pending for the next
+				 * cancellation point. */
+				bucket_unlock(b);
+				leave_wait();
+				if (token != NULL)
+					*token = PARK_TOKEN_NORMAL;
+				return 0;
+			}
 			if (timed_out != NULL)
 				timed_out(ctx, !queue_has_key(b->pb_head,
 							      node_key(&n)));

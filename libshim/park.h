@@ -63,6 +63,10 @@
  *     would leave a queue node on a dead stack, or a bucket lock held.)
  *     With PARK_CANCELLABLE, returns ECANCELED when the thread has a pending
  *     cancellation it must act on (it was dequeued first).
+ *  A thread that a requeue moved to another key was chosen by a wake-up
+ *  already: if its deadline passes or a cancellation comes while it waits
+ *  on the new key, it leaves that queue and returns 0 (token NORMAL), so
+ *  the wake-up that moved it is not lost; timed_out is not called.
  *  Otherwise signals never make it return early, and never lose a wake-up.
  */
 SHIM_HIDDEN int park_wait(const void *key, bool (*validate)(void *ctx),

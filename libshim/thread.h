@@ -134,6 +134,9 @@ SHIM_HIDDEN pid_t shim_thread_tid(pthread_t t);
  */
 SHIM_HIDDEN void shim_testcancel(void);
 
+/* Would shim_testcancel act now? */
+SHIM_HIDDEN bool shim_cancel_due(void);
+
 /*
  * Bracket a blocking system call that POSIX names a cancellation point
  * (cancelpoints.c):  unsigned c = shim_cancel_enter(); r = syscall...;

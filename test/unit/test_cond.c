@@ -473,6 +473,78 @@ static void test_cancel_in_wait(void **state)
 	pthread_mutex_unlock(&cc.m);
 }
 
+/* A signal and a cancellation aimed at the same waiter: POSIX says the
+ * cancelled waiter must not consume the signal while others wait.  A, the
+ * first waiter, is signalled while main holds the mutex (a private condvar
+ * moves it onto the mutex's queue; a shared one's futex wake picks it),
+ * then cancelled before main lets go.  Either A returns from the wait as
+ * signalled, or it is cancelled and B gets the signal: one of them wakes. */
+struct signal_race {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	_Atomic int woken;
+};
+
+static void race_unlock(void *arg)
+{
+	pthread_mutex_unlock(&((struct signal_race *)arg)->m);
+}
+
+static void *race_waiter(void *arg)
+{
+	struct signal_race *sr = arg;
+	pthread_mutex_lock(&sr->m);
+	pthread_cleanup_push(race_unlock, sr);
+	assert_int_equal(pthread_cond_wait(&sr->c, &sr->m), 0);
+	atomic_fetch_add(&sr->woken, 1);
+	pthread_cleanup_pop(1);
+	return NULL;
+}
+
+static void check_signal_race(bool pshared)
+{
+	struct signal_race *sr = mmap(NULL, sizeof *sr, PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(sr != MAP_FAILED);
+	pthread_mutexattr_t ma;
+	pthread_condattr_t ca;
+	pthread_mutexattr_init(&ma);
+	pthread_condattr_init(&ca);
+	int ps = pshared ? PTHREAD_PROCESS_SHARED : PTHREAD_PROCESS_PRIVATE;
+	pthread_mutexattr_setpshared(&ma, ps);
+	pthread_condattr_setpshared(&ca, ps);
+	pthread_mutex_init(&sr->m, &ma);
+	pthread_cond_init(&sr->c, &ca);
+	atomic_store(&sr->woken, 0);
+
+	pthread_t a, b;
+	assert_int_equal(pthread_create(&a, NULL, race_waiter, sr), 0);
+	usleep(50000); /* A waits first */
+	assert_int_equal(pthread_create(&b, NULL, race_waiter, sr), 0);
+	usleep(50000);
+	pthread_mutex_lock(&sr->m); /* both are inside the wait */
+	assert_int_equal(pthread_cond_signal(&sr->c), 0);
+	assert_int_equal(pthread_cancel(a), 0);
+	usleep(20000);
+	pthread_mutex_unlock(&sr->m);
+	for (int i = 0; i < 200 && atomic_load(&sr->woken) == 0; i++)
+		usleep(5000);
+	assert_int_equal(atomic_load(&sr->woken), 1);
+
+	/* Release whoever still waits. */
+	pthread_cancel(b);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	munmap(sr, sizeof *sr);
+}
+
+static void test_cancel_does_not_eat_signal(void **state)
+{
+	(void)state;
+	check_signal_race(false);
+	check_signal_race(true);
+}
+
 /* ---- producer/consumer ------------------------------------------- */
 
 #define PC_PRODUCERS 8
@@ -636,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_recursive_mutex_wait),
 		cmocka_unit_test(test_cancel_in_wait),
+		cmocka_unit_test(test_cancel_does_not_eat_signal),
 		cmocka_unit_test(test_producer_consumer),
 		cmocka_unit_test(test_pshared_fork),
 	};
