@@ -16,13 +16,17 @@
  * fifth of each part: the allocator's arenas and the library's caches
  * have reached their size) and again at the end of each part:
  * resident memory (/proc/self/statm), lines of /proc/self/maps and open
- * file descriptors.  The last two must stay flat (a few lines of slack
- * for arenas made late); memory may grow by at most RSS_SLACK_KIB,
- * which is a few bytes per thread over the run.
+ * file descriptors.  The last two must stay flat (a few lines of slack);
+ * memory may grow by at most RSS_SLACK_KIB, which is a few bytes per
+ * thread over the run.  malloc may use two arenas only: glibc makes up to
+ * 8 per core as contention comes and goes, and their heaps, not any
+ * thread library, moved the map count by up to 24 lines between runs
+ * (under glibc alone too).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -190,6 +194,7 @@ static void run_detached(long m)
 
 int main(int argc, char **argv)
 {
+	mallopt(M_ARENA_MAX, 2); /* see the top */
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--joins"))
 			opt_joins = atol(argv[i + 1]);
