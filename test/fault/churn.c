@@ -24,7 +24,6 @@
  * (under glibc alone too).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -137,14 +136,7 @@ static void create_and_join(long from, long to)
 /* Threads of this process the kernel still has. */
 static int tasks(void)
 {
-	DIR *d = opendir("/proc/self/task");
-	if (d == NULL)
-		return -1;
-	int n = 0;
-	for (struct dirent *e; (e = readdir(d)) != NULL;)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
+	return count_entries("/proc/self/task");
 }
 
 static void run_detached(long m)

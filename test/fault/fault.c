@@ -55,16 +55,16 @@ static int count_lines(const char *path)
 	return n;
 }
 
-static int count_fds(void)
+int count_entries(const char *dir)
 {
-	DIR *d = opendir("/proc/self/fd");
+	DIR *d = opendir(dir);
 	if (d == NULL)
 		return -1;
 	int n = 0;
 	for (struct dirent *e; (e = readdir(d)) != NULL;)
 		n += e->d_name[0] != '.';
 	closedir(d);
-	return n - 1; /* the directory's own descriptor */
+	return n;
 }
 
 void footprint_take(struct footprint *f)
@@ -78,7 +78,8 @@ void footprint_take(struct footprint *f)
 	}
 	f->rss_kib = resident * (sysconf(_SC_PAGESIZE) / 1024);
 	f->maps = count_lines("/proc/self/maps");
-	f->fds = count_fds();
+	/* Less the directory's own descriptor. */
+	f->fds = count_entries("/proc/self/fd") - 1;
 }
 
 void footprint_print(const char *label, const struct footprint *f)

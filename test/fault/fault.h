@@ -51,6 +51,10 @@ struct footprint {
 	int fds;
 };
 void footprint_take(struct footprint *f);
+
+/* Entries of a directory, "." and ".." aside (-1 if it cannot be read):
+ * /proc/self/fd, /proc/self/task. */
+int count_entries(const char *dir);
 void footprint_print(const char *label, const struct footprint *f);
 
 /*

@@ -179,7 +179,6 @@ static int back_to_other(void **state)
 	return set_sched(SCHED_OTHER, 0);
 }
 
-/* Run fn(arg) in a new thread; its int result. */
 /* A thread that holds m until told to let go. */
 struct holder {
 	pthread_mutex_t *m;
@@ -1283,11 +1282,7 @@ static int rt_read_in_thread(pthread_rwlock_t *rw, int policy, int prio,
 			     bool blocking)
 {
 	struct rt_reader r = { rw, policy, prio, blocking };
-	pthread_t t;
-	void *res;
-	assert_int_equal(pthread_create(&t, NULL, rt_read, &r), 0);
-	assert_int_equal(pthread_join(t, &res), 0);
-	return (int)(intptr_t)res;
+	return in_thread(rt_read, &r);
 }
 
 static void test_rwlock_realtime_readers(void **state)
