@@ -15,12 +15,14 @@
  * calls, which let the holder run when there are more threads than cores.
  * Returns false once spinning is no longer worth it.
  */
+#define SHIM_SPIN_PAUSE_ROUNDS 3 /* 2 + 4 + 8 pauses, then the yields */
+
 static inline bool shim_spin(unsigned *round)
 {
 	if (*round >= 10)
 		return false;
 	++*round;
-	if (*round <= 3) {
+	if (*round <= SHIM_SPIN_PAUSE_ROUNDS) {
 		for (unsigned i = 0; i < (1u << *round); i++)
 			arch_spin_pause();
 	} else {
