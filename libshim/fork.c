@@ -13,6 +13,7 @@
 
 #include "libshim/park.h"
 #include "libshim/profile.h"
+#include "libshim/rdslot.h"
 #include "libshim/shim.h"
 #include "libshim/stack.h"
 #include "libshim/thread.h"
@@ -40,6 +41,7 @@ static void child(void)
 	profile_fork_child();
 	sem_fork_child();
 	attr_fork_child();
+	rdslot_fork_child();
 	struct shim_thread *self = shim_self();
 	stack_after_fork(self);
 	shim_threads_after_fork(self);

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "arch/x86_64/arch.h"
+#include "libshim/rdslot.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 
@@ -29,6 +30,7 @@ static void adopted_exit(void *p)
 {
 	struct shim_thread *td = p;
 	shim_thread_unlist(td);
+	rdslot_thread_exit();
 	shim_self_td = NULL;
 	shim_tsd_run_destructors(td);
 	munmap(td, sizeof *td);

@@ -31,6 +31,7 @@
 #include "libshim/lock.h"
 #include "libshim/park.h"
 #include "libshim/profile.h"
+#include "libshim/rdslot.h"
 #include "libshim/shim.h"
 #include "libshim/stack.h"
 #include "libshim/thread.h"
@@ -208,6 +209,7 @@ void shim_thread_exit(void *result)
 	__atomic_or_fetch(&td->td_cancel, TD_CANCEL_DISABLED, __ATOMIC_RELAXED);
 	shim_tsd_run_destructors(td);
 	tcb_thread_exit();
+	rdslot_thread_exit(); /* after every destructor that might read-lock */
 	td->td_result = result;
 
 	if (td->td_adopted && *td->td_tidp != shim_pid()) {
