@@ -30,9 +30,9 @@ static void adopted_exit(void *p)
 {
 	struct shim_thread *td = p;
 	shim_thread_unlist(td);
-	rdslot_thread_exit();
 	shim_self_td = NULL;
 	shim_tsd_run_destructors(td);
+	rdslot_thread_exit(); /* after every destructor that might read-lock */
 	munmap(td, sizeof *td);
 }
 
