@@ -4,11 +4,14 @@
  * its environment, and report the average time per run (fork+exec+exit+wait,
  * dominated by the dynamic loader).
  *
- *   bench_startup [-n runs] [-p library-to-preload]
+ *   bench_startup [-n runs] [-p library-to-preload] [-e empty-library]
  *
  * This program itself never runs preloaded; only its children do, so the
  * only difference between the two runs is the loader mapping, relocating
- * and initialising the preloaded library.
+ * and initialising the preloaded library.  With -e it also times the same
+ * runs preloading an empty library (floor.startup_empty_preload: what any
+ * preload costs), in alternating batches so that drift in the machine's
+ * load falls on both alike.
  */
 #include "bench.h"
 
@@ -45,27 +48,17 @@ static char **child_environment(const char *preload)
 	return env;
 }
 
-int main(int argc, char **argv)
+/* The loader skips a preload it cannot open with only a warning, which
+ * would quietly measure nothing. */
+static void check_readable(const char *lib)
 {
-	const char *preload = NULL;
-	long runs = 1000;
-	int opt;
+	if (lib != NULL && access(lib, R_OK) != 0)
+		bench_fail("cannot read %s: %s", lib, strerror(errno));
+}
 
-	while ((opt = getopt(argc, argv, "n:p:")) != -1) {
-		if (opt == 'n' && (runs = strtol(optarg, NULL, 10)) > 0)
-			continue;
-		if (opt == 'p') {
-			preload = optarg;
-			continue;
-		}
-		fprintf(stderr, "usage: %s [-n runs] [-p library-to-preload]\n", argv[0]);
-		return 2;
-	}
-	/* The loader skips a preload it cannot open with only a warning, which
-	 * would quietly measure nothing. */
-	if (preload != NULL && access(preload, R_OK) != 0)
-		bench_fail("cannot read %s: %s", preload, strerror(errno));
-	char **env = child_environment(preload);
+/* Seconds for runs start-ups of /bin/true in environment env. */
+static double time_runs(char **env, const char *preload, long runs)
+{
 	char *child_argv[] = { "/bin/true", NULL };
 	double t0 = bench_now();
 	for (long i = 0; i < runs; i++) {
@@ -83,6 +76,41 @@ int main(int argc, char **argv)
 			bench_fail("/bin/true (preload %s) ended with status %#x",
 				   preload ? preload : "none", status);
 	}
-	bench_metric("startup.true", (bench_now() - t0) / (double)runs * 1e6, "us", false);
+	return bench_now() - t0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *preload = NULL, *empty = NULL;
+	long runs = 1000;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "n:p:e:")) != -1) {
+		if (opt == 'n' && (runs = strtol(optarg, NULL, 10)) > 0)
+			continue;
+		if (opt == 'p' || opt == 'e') {
+			*(opt == 'p' ? &preload : &empty) = optarg;
+			continue;
+		}
+		fprintf(stderr, "usage: %s [-n runs] [-p library-to-preload] [-e empty-library]\n",
+			argv[0]);
+		return 2;
+	}
+	check_readable(preload);
+	check_readable(empty);
+	char **env = child_environment(preload);
+	char **empty_env = empty != NULL ? child_environment(empty) : NULL;
+	enum { BATCHES = 10 };
+	double seconds = 0, empty_seconds = 0;
+	for (int b = 0; b < BATCHES; b++) {
+		long n = runs / BATCHES + (b < runs % BATCHES);
+		seconds += time_runs(env, preload, n);
+		if (empty_env != NULL)
+			empty_seconds += time_runs(empty_env, empty, n);
+	}
+	bench_metric("startup.true", seconds / (double)runs * 1e6, "us", false);
+	if (empty_env != NULL)
+		bench_metric("floor.startup_empty_preload",
+			     empty_seconds / (double)runs * 1e6, "us", false);
 	return 0;
 }
