@@ -109,47 +109,18 @@ static int lock_word(pthread_mutex_t *m)
 	return __atomic_load_n(&m->__data.__lock, __ATOMIC_ACQUIRE);
 }
 
-/* Field 3 (state) or 18 (kernel priority) of a thread's stat line. */
-static long stat_field(pid_t tid, int field)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return LONG_MIN;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (p == NULL)
-		return LONG_MIN;
-	p += 2;
-	for (int i = 3; i < field; i++) {
-		p = strchr(p, ' ');
-		if (p == NULL)
-			return LONG_MIN;
-		p++;
-	}
-	return field == 3 ? *p : strtol(p, NULL, 10);
-}
-
-static bool asleep(pid_t tid)
-{
-	return stat_field(tid, 3) == 'S';
-}
-
 /* The priority the scheduler runs tid at: -1 - rt_priority for a real-
  * time (or boosted) thread, 20 + nice otherwise. */
 static long kernel_prio(pid_t tid)
 {
-	return stat_field(tid, 18);
+	return task_stat_field(tid, 18);
 }
 
 /* Wait until tid sleeps with FUTEX_WAITERS in m's word. */
 static void wait_until_queued(pthread_mutex_t *m, _Atomic pid_t *tid)
 {
 	while (atomic_load(tid) == 0 || !(lock_word(m) & FUTEX_WAITERS) ||
-	       !asleep(atomic_load(tid)))
+	       !thread_asleep(atomic_load(tid)))
 		usleep(1000);
 }
 
@@ -744,6 +715,25 @@ static struct shared *shared_area(void)
 	return s;
 }
 
+/* A child process that locks s->m and then waits to be killed; returns
+ * once it holds the mutex. */
+static pid_t fork_owner(struct shared *s)
+{
+	atomic_store(&s->locked, 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (pthread_mutex_lock(&s->m) != 0)
+			_exit(1);
+		atomic_store(&s->locked, 1);
+		for (;;)
+			pause();
+	}
+	while (!atomic_load(&s->locked))
+		usleep(1000);
+	return pid;
+}
+
 static void wait_child(pid_t pid)
 {
 	int st;
@@ -808,18 +798,7 @@ static void test_pi_pshared_fork(void **state)
 
 	/* A robust one whose owning process is killed. */
 	init_pi(&s->m, PTHREAD_MUTEX_NORMAL, true, true);
-	atomic_store(&s->locked, 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (pthread_mutex_lock(&s->m) != 0)
-			_exit(1);
-		atomic_store(&s->locked, 1);
-		for (;;)
-			pause();
-	}
-	while (!atomic_load(&s->locked))
-		usleep(1000);
+	pid_t pid = fork_owner(s);
 	assert_int_equal(pthread_mutex_trylock(&s->m), EBUSY);
 	int st;
 	assert_int_equal(kill(pid, SIGKILL), 0);
@@ -843,18 +822,7 @@ static void test_pi_glibc_interop(void **state)
 	bump_across_fork(s, g_lock, g_unlock, 0);
 
 	/* A libshim owner dies; glibc finds it so. */
-	atomic_store(&s->locked, 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (pthread_mutex_lock(&s->m) != 0)
-			_exit(1);
-		atomic_store(&s->locked, 1);
-		for (;;)
-			pause();
-	}
-	while (!atomic_load(&s->locked))
-		usleep(1000);
+	pid_t pid = fork_owner(s);
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	pid = fork();
@@ -1295,7 +1263,7 @@ static void test_rwlock_realtime_readers(void **state)
 	assert_int_equal(pthread_rwlock_rdlock(&rw), 0);
 	/* The writer inherits SCHED_FIFO 10 and parks behind our share. */
 	assert_int_equal(pthread_create(&wt, NULL, rt_write, &w), 0);
-	while (atomic_load(&w.tid) == 0 || !asleep(atomic_load(&w.tid)))
+	while (atomic_load(&w.tid) == 0 || !thread_asleep(atomic_load(&w.tid)))
 		usleep(1000);
 
 	/* Outranking it: in, by trylock and by a blocking rdlock. */

@@ -1,10 +1,12 @@
 /* test/unit/testutil.c -- see testutil.h. */
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -55,16 +57,32 @@ void *mutex_unlock_op(void *m)
 	return (void *)(intptr_t)pthread_mutex_unlock(m);
 }
 
-bool thread_asleep(pid_t tid)
+long task_stat_field(pid_t tid, int field)
 {
-	char path[64], buf[256];
+	char path[64], buf[512];
 	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
-		return false;
+		return LONG_MIN;
 	size_t n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	const char *paren = strrchr(buf, ')');
-	return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
+	/* The name (field 2) may hold spaces and parentheses: count from the
+	 * last ')'. */
+	char *p = strrchr(buf, ')');
+	if (p == NULL)
+		return LONG_MIN;
+	p += 2;
+	for (int i = 3; i < field; i++) {
+		p = strchr(p, ' ');
+		if (p == NULL)
+			return LONG_MIN;
+		p++;
+	}
+	return field == 3 ? *p : strtol(p, NULL, 10);
+}
+
+bool thread_asleep(pid_t tid)
+{
+	return task_stat_field(tid, 3) == 'S';
 }

@@ -25,6 +25,11 @@ void *mutex_lock_op(void *m);
 void *mutex_trylock_op(void *m);
 void *mutex_unlock_op(void *m);
 
+/* Field number field (from 1, as proc(5) counts) of
+ * /proc/self/task/tid/stat: the state character for field 3, else the
+ * number; LONG_MIN if it cannot be read. */
+long task_stat_field(pid_t tid, int field);
+
 /* Whether thread tid is asleep ('S' in /proc/self/task/tid/stat). */
 bool thread_asleep(pid_t tid);
 
