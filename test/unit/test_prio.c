@@ -715,25 +715,6 @@ static struct shared *shared_area(void)
 	return s;
 }
 
-/* A child process that locks s->m and then waits to be killed; returns
- * once it holds the mutex. */
-static pid_t fork_owner(struct shared *s)
-{
-	atomic_store(&s->locked, 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (pthread_mutex_lock(&s->m) != 0)
-			_exit(1);
-		atomic_store(&s->locked, 1);
-		for (;;)
-			pause();
-	}
-	while (!atomic_load(&s->locked))
-		usleep(1000);
-	return pid;
-}
-
 static void wait_child(pid_t pid)
 {
 	int st;
@@ -798,7 +779,7 @@ static void test_pi_pshared_fork(void **state)
 
 	/* A robust one whose owning process is killed. */
 	init_pi(&s->m, PTHREAD_MUTEX_NORMAL, true, true);
-	pid_t pid = fork_owner(s);
+	pid_t pid = fork_holder(&s->m, pthread_mutex_lock, &s->locked);
 	assert_int_equal(pthread_mutex_trylock(&s->m), EBUSY);
 	int st;
 	assert_int_equal(kill(pid, SIGKILL), 0);
@@ -822,7 +803,7 @@ static void test_pi_glibc_interop(void **state)
 	bump_across_fork(s, g_lock, g_unlock, 0);
 
 	/* A libshim owner dies; glibc finds it so. */
-	pid_t pid = fork_owner(s);
+	pid_t pid = fork_holder(&s->m, pthread_mutex_lock, &s->locked);
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	pid = fork();

@@ -788,23 +788,6 @@ static struct shared *shared_area(int type)
 
 typedef int (*mutex_fn)(pthread_mutex_t *);
 
-/* A child that takes the mutex with lock, says so, and waits to die. */
-static pid_t child_holding(struct shared *s, mutex_fn lock)
-{
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (lock(&s->m) != 0)
-			_exit(1);
-		atomic_store(&s->locked, 1);
-		for (;;)
-			pause();
-	}
-	while (!atomic_load(&s->locked))
-		usleep(1000);
-	return pid;
-}
-
 static void kill_child(pid_t pid)
 {
 	int st;
@@ -835,7 +818,7 @@ static void test_pshared_sigkill(void **state)
 	for (unsigned i = 0; i < 4; i++) {
 		struct shared *s = shared_area(types[i]);
 		/* Found dead by a locker that comes later... */
-		pid_t pid = child_holding(s, pthread_mutex_lock);
+		pid_t pid = fork_holder(&s->m, pthread_mutex_lock, &s->locked);
 		assert_int_equal(pthread_mutex_trylock(&s->m), EBUSY);
 		kill_child(pid);
 		assert_owner_died(&s->m);
@@ -843,8 +826,7 @@ static void test_pshared_sigkill(void **state)
 
 		/* ...and by one asleep on it when the process dies. */
 		init_robust(&s->m, types[i], true);
-		atomic_store(&s->locked, 0);
-		pid = child_holding(s, pthread_mutex_lock);
+		pid = fork_holder(&s->m, pthread_mutex_lock, &s->locked);
 		struct blocked b = { s, 0 };
 		pthread_t t;
 		assert_int_equal(pthread_create(&t, NULL, blocked_locker, &b),
@@ -897,7 +879,7 @@ static void test_glibc_interop(void **state)
 
 	/* A glibc process dies holding it; libshim recovers it. */
 	struct shared *s = shared_area(PTHREAD_MUTEX_ERRORCHECK);
-	pid_t pid = child_holding(s, g_lock);
+	pid_t pid = fork_holder(&s->m, g_lock, &s->locked);
 	kill_child(pid);
 	check_recovery(&s->m, PTHREAD_MUTEX_ERRORCHECK,
 		       pthread_mutex_lock(&s->m));
@@ -905,8 +887,7 @@ static void test_glibc_interop(void **state)
 	/* A libshim owner dies; glibc recovers it, and the list it leaves
 	 * is the one glibc expects. */
 	init_robust(&s->m, PTHREAD_MUTEX_RECURSIVE, true);
-	atomic_store(&s->locked, 0);
-	kill_child(child_holding(s, pthread_mutex_lock));
+	kill_child(fork_holder(&s->m, pthread_mutex_lock, &s->locked));
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {

@@ -3,11 +3,13 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "testutil.h"
@@ -55,6 +57,24 @@ void *mutex_trylock_op(void *m)
 void *mutex_unlock_op(void *m)
 {
 	return (void *)(intptr_t)pthread_mutex_unlock(m);
+}
+
+pid_t fork_holder(pthread_mutex_t *m, int (*lock)(pthread_mutex_t *),
+		  _Atomic int *held)
+{
+	atomic_store(held, 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (lock(m) != 0)
+			_exit(1);
+		atomic_store(held, 1);
+		for (;;)
+			pause();
+	}
+	while (!atomic_load(held))
+		usleep(1000);
+	return pid;
 }
 
 long task_stat_field(pid_t tid, int field)

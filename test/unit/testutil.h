@@ -1,11 +1,13 @@
 /*
  * test/unit/testutil.h -- what several unit tests need: deadlines and
- * elapsed time on a given clock, running a call in another thread, and
- * telling whether a thread sleeps.
+ * elapsed time on a given clock, running a call in another thread, a
+ * child process that holds a shared mutex, and a thread's state and
+ * priority as the kernel reports them.
  */
 #ifndef SHIM_TESTUTIL_H
 #define SHIM_TESTUTIL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
@@ -24,6 +26,11 @@ int in_thread(void *(*fn)(void *), void *arg);
 void *mutex_lock_op(void *m);
 void *mutex_trylock_op(void *m);
 void *mutex_unlock_op(void *m);
+
+/* Fork a child that takes m (in shared memory) with lock, sets *held
+ * (shared too) and waits to be killed; returns its pid once it holds m. */
+pid_t fork_holder(pthread_mutex_t *m, int (*lock)(pthread_mutex_t *),
+		  _Atomic int *held);
 
 /* Field number field (from 1, as proc(5) counts) of
  * /proc/self/task/tid/stat: the state character for field 3, else the
