@@ -148,9 +148,11 @@ int attr_apply_to_self(struct shim_thread *td)
 	if (a->ext && a->ext->cpuset)
 		r = shim_syscall3(SYS_sched_setaffinity, 0, a->ext->cpusetsize,
 				  (long)a->ext->cpuset);
-	if (r == 0 && (a->flags & ATTR_NOTINHERITSCHED))
+	if (r == 0 && (a->flags & ATTR_NOTINHERITSCHED)) {
 		r = shim_syscall3(SYS_sched_setscheduler, 0, a->schedpolicy,
 				  (long)&a->schedparam);
+		shim_sched_changed(td);
+	}
 	return (int)-r;
 }
 

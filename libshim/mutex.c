@@ -988,6 +988,7 @@ static int pp_run_at(struct pp_state *ps, int top)
 				       ps->ps_policy, (long)&p);
 		if (r < 0)
 			return (int)-r;
+		shim_sched_changed(shim_self());
 	}
 	ps->ps_top = top;
 	return 0;

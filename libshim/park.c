@@ -5,7 +5,8 @@
  * table of cache-line-sized buckets lives in .bss: nothing is allocated
  * and nothing is set up until the first wait.  A key (the address of the
  * object waited on) hashes to one bucket; the bucket holds a tiny lock and
- * a FIFO of the threads parked on every key that hashes there.  A parked
+ * a queue of the threads parked on every key that hashes there (in wake-up
+ * order: realtime priority, then arrival; see queue_insert).  A parked
  * thread is represented by a node in park_wait's own stack frame, pointing
  * at the thread's lwp_park token (compat/lwp.h).  Objects keep no queue of
  * their own: a mutex is one word with a "somebody is parked" bit.
@@ -109,6 +110,7 @@ struct park_node {
 	lwp_parker_t *pn_parker;
 	uintptr_t pn_token;
 	_Atomic int pn_state;
+	int pn_prio; /* realtime priority, 0 for none: the queue's order */
 };
 
 struct park_bucket {
@@ -239,14 +241,27 @@ static struct park_bucket *bucket_lock_node(struct park_node *n)
 	}
 }
 
-static void queue_append(struct park_bucket *b, struct park_node *n)
+/*
+ * Queue order is wake order: realtime priority first, highest first, as
+ * POSIX asks of SCHED_FIFO and SCHED_RR waiters (and the kernel's futex
+ * queues give glibc), then first come, first served.  Keys share a bucket,
+ * but ordering the whole bucket orders each key's waiters.  A waiter of
+ * priority 0, the usual case, joins at the tail without a walk.
+ */
+static void queue_insert(struct park_bucket *b, struct park_node *n)
 {
-	n->pn_next = NULL;
-	if (b->pb_tail != NULL)
-		b->pb_tail->pn_next = n;
-	else
-		b->pb_head = n;
-	b->pb_tail = n;
+	struct park_node *prev = b->pb_tail;
+	if (prev != NULL && prev->pn_prio < n->pn_prio) {
+		prev = NULL;
+		for (struct park_node *p = b->pb_head;
+		     p != NULL && p->pn_prio >= n->pn_prio; p = p->pn_next)
+			prev = p;
+	}
+	struct park_node **link = prev != NULL ? &prev->pn_next : &b->pb_head;
+	n->pn_next = *link;
+	*link = n;
+	if (n->pn_next == NULL)
+		b->pb_tail = n;
 }
 
 /* Unlink n, whose predecessor is prev (NULL: n is the head). */
@@ -298,6 +313,22 @@ static bool bucket_fair_due(struct park_bucket *b)
 	b->pb_seed = x;
 	b->pb_fair_at = now + x % FAIR_PERIOD_NS;
 	return true;
+}
+
+/* The priority td waits by.  Asking the kernel costs two system calls,
+ * so a thread asks at its first park and again only after libshim changed
+ * its scheduling (shim_sched_changed); known is set before asking, so a
+ * change that races the question is asked about next time.  A policy set
+ * behind libshim's back (sched_setscheduler) after a thread's first park
+ * is not seen until libshim changes it again. */
+static int park_priority(struct shim_thread *td)
+{
+	if (!atomic_load_explicit(&td->td_prio_known, memory_order_relaxed)) {
+		atomic_store_explicit(&td->td_prio_known, true,
+				      memory_order_relaxed);
+		td->td_park_prio = shim_rt_priority();
+	}
+	return td->td_park_prio;
 }
 
 /* Acquire: pairs with the release store of PN_TAKEN, after which the
@@ -383,6 +414,7 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 		.pn_parker = &td->td_parker,
 		.pn_token = PARK_TOKEN_NORMAL,
 		.pn_state = PN_QUEUED,
+		.pn_prio = park_priority(td),
 	};
 	struct park_bucket *b = bucket_of(key);
 	in_wait++;
@@ -393,7 +425,7 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 		leave_wait();
 		return EAGAIN;
 	}
-	queue_append(b, &n);
+	queue_insert(b, &n);
 	bucket_unlock(b);
 
 	if (before_sleep != NULL)
@@ -604,7 +636,7 @@ unsigned park_unpark_requeue(
 	for (n = moved; n != NULL;) {
 		struct park_node *next = n->pn_next;
 		atomic_store_explicit(&n->pn_key, to, memory_order_relaxed);
-		queue_append(bt, n);
+		queue_insert(bt, n);
 		n = next;
 	}
 

@@ -8,8 +8,8 @@
  * objects use lwp_wait_addr on their own address instead).
  *
  * A key is any address; by convention the address of the object waited on.
- * Each key hashes to a bucket holding a small lock and a FIFO of parked
- * threads.  The queue node lives in park_wait's stack frame: nothing is
+ * Each key hashes to a bucket holding a small lock and a queue of parked
+ * threads, in wake-up order: realtime priority first, then arrival.  The queue node lives in park_wait's stack frame: nothing is
  * allocated on the wait path.
  *
  * Callbacks run with the key's bucket lock held.  They must be short, must

@@ -101,7 +101,10 @@ SHIM_EXPORT int pthread_setschedparam(pthread_t t, int policy,
 	if (tid <= 0)
 		return ESRCH;
 	long r = shim_syscall3(SYS_sched_setscheduler, tid, policy, (long)p);
-	return r < 0 ? (int)-r : 0;
+	if (r < 0)
+		return (int)-r;
+	shim_sched_changed(shim_thread_from(t));
+	return 0;
 }
 
 SHIM_EXPORT int pthread_getschedparam(pthread_t t, int *policy,
@@ -137,7 +140,10 @@ SHIM_EXPORT int pthread_setschedprio(pthread_t t, int prio)
 		return ESRCH;
 	struct sched_param p = {.sched_priority = prio};
 	long r = shim_syscall2(SYS_sched_setparam, tid, (long)&p);
-	return r < 0 ? (int)-r : 0;
+	if (r < 0)
+		return (int)-r;
+	shim_sched_changed(shim_thread_from(t));
+	return 0;
 }
 
 SHIM_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)

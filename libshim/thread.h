@@ -46,6 +46,11 @@ struct shim_thread {
 	void *td_tp;                 /* glibc TCB: the FS base */
 	pid_t *td_tidp;              /* kernel tid word in the TCB */
 	lwp_parker_t td_parker;      /* park token (compat/lwp.h) */
+	/* The realtime priority park.c queues this thread by (0: none),
+	 * asked of the kernel at its first park after td_prio_known was
+	 * cleared: at birth, and by libshim's calls that change it. */
+	_Atomic bool td_prio_known;
+	int td_park_prio;
 	_Atomic int td_state;        /* TD_* */
 	struct shim_thread *td_joiner; /* while TD_JOINING: who waits */
 	_Atomic unsigned td_cancel;  /* TD_CANCEL_* */
@@ -125,6 +130,14 @@ SHIM_HIDDEN struct shim_thread *shim_thread_from(pthread_t t);
 /* The kernel tid behind a pthread_t: > 0 while it runs, 0 once it has
  * exited (its id stays valid until joined), -1 if t is no thread. */
 SHIM_HIDDEN pid_t shim_thread_tid(pthread_t t);
+
+/* libshim changed td's scheduling: its next park asks the kernel for its
+ * priority again. */
+static inline void shim_sched_changed(struct shim_thread *td)
+{
+	if (td != NULL)
+		__atomic_store_n(&td->td_prio_known, false, __ATOMIC_RELAXED);
+}
 
 /*
  * Cancellation point: if a cancellation is pending and enabled, act on it
