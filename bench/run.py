@@ -32,6 +32,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS = ("glibc", "libshim", "musl")
 PROGRAMS = ("floor", "mutex", "cond", "sem", "queue", "rwlock", "thread", "calls")
 STARTUP_METRIC = "startup.true"
+# The contention profiler's cost: these measurements again under libshim
+# with SHIM_STATS=1, reported as profiler.<metric> beside <metric>.
+PROFILER_PREFIX = "profiler."
+PROFILED = (("mutex", r"^mutex\.(lock_unlock|contended\.short\.t16)$"),
+            ("cond", r"^cond\.pingpong\.same_cpu$"))
 THREAD_COUNTS = (2, 4, 8, 16)
 
 # Which physical floor each metric is read against (bench/floor.c says what
@@ -60,6 +65,7 @@ SECTIONS = (
     ("rwlock", "Read-write lock"),
     ("thread", "Threads"),
     ("calls", "Cheap calls"),
+    ("profiler", "Contention profiler switched on (libshim with `SHIM_STATS=1`)"),
     ("startup", "Cost of the preload when unused"),
     ("floor", "Physical floors"),
 )
@@ -173,7 +179,18 @@ def startup_command(args, peer):
     return argv, env, None
 
 
-def run_one(result, program, peer, argv, env, timeout):
+def profiler_command(args, program, wanted, peer):
+    """libshim only: program's wanted measurements with the profiler on."""
+    if peer != "libshim":
+        return None, None, None
+    argv, env, problem = peer_command(args, program, peer)
+    if problem is None:
+        argv += ["-m", wanted]
+        env["SHIM_STATS"] = "1"
+    return argv, env, problem
+
+
+def run_one(result, program, peer, argv, env, timeout, prefix=""):
     try:
         proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -189,10 +206,11 @@ def run_one(result, program, peer, argv, env, timeout):
         if fields[0] == "#impl" and len(fields) == 3:
             result.impl.setdefault((program, peer), {})[fields[1]] = fields[2]
         elif fields[0] == "#skip" and len(fields) == 3:
-            result.skipped[fields[1]] = fields[2]
+            result.skipped[prefix + fields[1]] = fields[2]
         elif len(fields) == 4 and not fields[0].startswith("#"):
             try:
-                rows.append((fields[0], float(fields[1]), fields[2], fields[3] == "1"))
+                rows.append((prefix + fields[0], float(fields[1]), fields[2],
+                             fields[3] == "1"))
             except ValueError:
                 return f"unparsable line {line!r}"
         elif line.strip():
@@ -208,6 +226,9 @@ def measure(args):
     jobs = [(p, lambda peer, p=p: peer_command(args, p, peer)) for p in PROGRAMS]
     if not args.only or re.search(args.only, STARTUP_METRIC):
         jobs.append(("startup", lambda peer: startup_command(args, peer)))
+    if not args.only or re.search(args.only, PROFILER_PREFIX):
+        jobs += [("profiler", lambda peer, p=p, w=w: profiler_command(args, p, w, peer))
+                 for p, w in PROFILED]
     for rnd in range(1, args.rounds + 1):
         for program, command in jobs:
             for peer in args.peers:
@@ -218,7 +239,8 @@ def measure(args):
                     continue
                 t0 = time.monotonic()
                 if problem is None:
-                    problem = run_one(result, program, peer, argv, env, timeout)
+                    prefix = PROFILER_PREFIX if program == "profiler" else ""
+                    problem = run_one(result, program, peer, argv, env, timeout, prefix)
                 status = "FAIL: " + problem if problem else "ok"
                 print(f"round {rnd}/{args.rounds}  {program:8} {peer:8} "
                       f"{time.monotonic() - t0:5.1f} s  {status}", file=sys.stderr, flush=True)
@@ -404,6 +426,17 @@ def notes(result, peers):
                 "so their libshim column measures glibc: " + ", ".join(served)]
     if result.skipped:
         out += ["", "Skipped: " + ", ".join(f"`{m}` ({why})" for m, why in result.skipped.items())]
+    on_off = []
+    for metric in result.values:
+        if metric.startswith(PROFILER_PREFIX):
+            off = metric[len(PROFILER_PREFIX):]
+            on_v, off_v = result.median(metric, "libshim"), result.median(off, "libshim")
+            if on_v and off_v:
+                on_off.append(f"`{off}` {fmt(on_v / off_v)}×")
+    if on_off:
+        out += ["", "Contention profiler on against off (libshim's own column, value "
+                "ratio; off, the profiler is one branch taken only by a thread about to "
+                "sleep): " + ", ".join(on_off) + "."]
     g, s = result.median(STARTUP_METRIC, "glibc"), result.median(STARTUP_METRIC, "libshim")
     if g is not None and s is not None:
         out += ["", f"Cost of the preload when unused: /bin/true takes {fmt(g)} µs without and "
@@ -480,6 +513,9 @@ def report(args, result, started, load_before, seconds):
         "  of VmHWM per thread; `thread.join1000`: release and join them all.",
         "- `calls.*`: pthread_once (done), pthread_getspecific, pthread_self, each",
         "  through a function pointer.",
+        "- `profiler.*`: the same measurement under libshim with `SHIM_STATS=1`, the",
+        "  contention profiler recording every wait; the libshim column of the metric",
+        "  without the prefix is the same run with the profiler off.",
         "- `startup.true`: /bin/true run with and without the preload (µs per run).",
         "- `floor.*`: see the comment at the top of `bench/floor.c`;",
         "  `floor.startup_empty_preload` is `/bin/true` preloading an empty library",
