@@ -435,8 +435,9 @@ def notes(result, peers):
                 on_off.append(f"`{off}` {fmt(on_v / off_v)}×")
     if on_off:
         out += ["", "Contention profiler on against off (libshim's own column, value "
-                "ratio; off, the profiler is one branch taken only by a thread about to "
-                "sleep): " + ", ".join(on_off) + "."]
+                "ratio; on, every acquisition is counted in the lock's row and every "
+                "contended one timed and its call stack taken; off, each lock and unlock "
+                "call pays one load and an untaken branch): " + ", ".join(on_off) + "."]
     g, s = result.median(STARTUP_METRIC, "glibc"), result.median(STARTUP_METRIC, "libshim")
     if g is not None and s is not None:
         out += ["", f"Cost of the preload when unused: /bin/true takes {fmt(g)} µs without and "

@@ -353,9 +353,32 @@ static int cond_wait(pthread_cond_t *pc, pthread_mutex_t *pm,
 	return private_wait(c, m, depth, abstime, clock);
 }
 
+/* The diagnostics' view of a wait (profile.h). */
+static int diag_wait(void *c, void *m, const struct timespec *abstime,
+		     clockid_t clock)
+{
+	return cond_wait(c, m, abstime, clock);
+}
+
+static int cond_wait_call(pthread_cond_t *c, pthread_mutex_t *m,
+			  const struct timespec *abstime, clockid_t clock)
+{
+	if (diag_on())
+		return diag_cond_wait(c, m, abstime, clock, diag_wait);
+	return cond_wait(c, m, abstime, clock);
+}
+
+/* Is anyone waiting (a snapshot, for the diagnostics)? */
+static bool cond_has_waiters(struct shim_cond *c)
+{
+	if (c->c_flags & COND_SHARED)
+		return atomic_load(&c->c_sleepers) != 0;
+	return atomic_load_explicit(&c->c_mutex, memory_order_relaxed) != NULL;
+}
+
 SHIM_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	return cond_wait(c, m, NULL, CLOCK_REALTIME);
+	return cond_wait_call(c, m, NULL, CLOCK_REALTIME);
 }
 
 SHIM_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -363,7 +386,7 @@ SHIM_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
 	if (!shim_timespec_valid(abstime))
 		return EINVAL;
-	return cond_wait(c, m, abstime, cond_clock(shim_cond(c)));
+	return cond_wait_call(c, m, abstime, cond_clock(shim_cond(c)));
 }
 
 SHIM_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -372,12 +395,14 @@ SHIM_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
 	if (!shim_timespec_valid(abstime) || !shim_clock_valid(clock))
 		return EINVAL;
-	return cond_wait(c, m, abstime, clock);
+	return cond_wait_call(c, m, abstime, clock);
 }
 
 SHIM_EXPORT int pthread_cond_signal(pthread_cond_t *pc)
 {
 	struct shim_cond *c = shim_cond(pc);
+	if (diag_on())
+		diag_cond_signal(c, false, cond_has_waiters(c));
 	if (c->c_flags & COND_SHARED)
 		shared_wake(c, 1);
 	else
@@ -388,6 +413,8 @@ SHIM_EXPORT int pthread_cond_signal(pthread_cond_t *pc)
 SHIM_EXPORT int pthread_cond_broadcast(pthread_cond_t *pc)
 {
 	struct shim_cond *c = shim_cond(pc);
+	if (diag_on())
+		diag_cond_signal(c, true, cond_has_waiters(c));
 	if (c->c_flags & COND_SHARED)
 		shared_wake(c, INT_MAX);
 	else

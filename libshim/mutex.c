@@ -1263,9 +1263,25 @@ NOINLINE static int mutex_lock_slow(struct shim_mutex *m,
 	return r;
 }
 
+static int mutex_trylock(struct shim_mutex *m);
+
+/* The diagnostics' view of a mutex (profile.h). */
+static int diag_try(void *m)
+{
+	return mutex_trylock(m);
+}
+
+static int diag_block(void *m, const struct timespec *abstime, clockid_t clock)
+{
+	return mutex_lock_slow(m, abstime, clock);
+}
+
 SHIM_EXPORT int pthread_mutex_lock(pthread_mutex_t *pm)
 {
 	struct shim_mutex *m = shim_mutex(pm);
+	if (diag_on())
+		return diag_lock(m, PROF_MUTEX, diag_try, diag_block, NULL,
+				 CLOCK_REALTIME);
 	int c = 0;
 	if (__builtin_expect(kind_is_plain(load_kind(m)), 1) &&
 	    atomic_compare_exchange_strong_explicit(&m->m_lock, &c,
@@ -1281,18 +1297,20 @@ SHIM_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *pm, clockid_t clock,
 {
 	if (!shim_clock_valid(clock))
 		return EINVAL;
+	if (diag_on())
+		return diag_lock(shim_mutex(pm), PROF_MUTEX, diag_try,
+				 diag_block, abstime, clock);
 	return mutex_lock_slow(shim_mutex(pm), abstime, clock);
 }
 
 SHIM_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *pm,
 				       const struct timespec *abstime)
 {
-	return mutex_lock_slow(shim_mutex(pm), abstime, CLOCK_REALTIME);
+	return pthread_mutex_clocklock(pm, CLOCK_REALTIME, abstime);
 }
 
-SHIM_EXPORT int pthread_mutex_trylock(pthread_mutex_t *pm)
+static int mutex_trylock(struct shim_mutex *m)
 {
-	struct shim_mutex *m = shim_mutex(pm);
 	int kind = load_kind(m);
 	if (!kind_valid(kind))
 		return full_trylock(m, kind);
@@ -1312,6 +1330,14 @@ SHIM_EXPORT int pthread_mutex_trylock(pthread_mutex_t *pm)
 	if (self != 0)
 		take_ownership(m, type, self);
 	return 0;
+}
+
+SHIM_EXPORT int pthread_mutex_trylock(pthread_mutex_t *pm)
+{
+	int r = mutex_trylock(shim_mutex(pm));
+	if (diag_on() && (r == 0 || r == EOWNERDEAD))
+		diag_trylocked(pm, PROF_MUTEX);
+	return r;
 }
 
 NOINLINE static int mutex_unlock_slow(struct shim_mutex *m)
@@ -1334,6 +1360,8 @@ NOINLINE static int mutex_unlock_slow(struct shim_mutex *m)
 SHIM_EXPORT int pthread_mutex_unlock(pthread_mutex_t *pm)
 {
 	struct shim_mutex *m = shim_mutex(pm);
+	if (diag_on())
+		diag_unlock(m);
 	int c = MUTEX_LOCKED;
 	if (__builtin_expect(kind_is_plain(load_kind(m)), 1) &&
 	    atomic_compare_exchange_strong_explicit(&m->m_lock, &c, 0,

@@ -431,11 +431,11 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 	if (before_sleep != NULL)
 		before_sleep(ctx);
 	atomic_fetch_add_explicit(&shim_stats.parks, 1, memory_order_relaxed);
-	uint64_t start_ns = shim_profile_on ? profile_now() : 0;
-
+	if (diag_on())
+		diag_park_begin(key, PARK_KIND_OF(flags));
 	int r = sleep_on_node(td, &n, abstime, clock, flags);
-	if (shim_profile_on)
-		profile_wait_done(key, PARK_KIND_OF(flags), start_ns);
+	if (diag_on())
+		diag_park_end();
 	if (r != 0) {
 		b = bucket_lock_node(&n);
 		if (atomic_load_explicit(&n.pn_state, memory_order_relaxed) ==

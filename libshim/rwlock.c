@@ -771,6 +771,48 @@ static int write_lock(struct shim_rwlock *rw, const struct timespec *abstime,
 	return r;
 }
 
+static int read_trylock(struct shim_rwlock *rw);
+static int write_trylock(struct shim_rwlock *rw);
+
+/* The diagnostics' view of the lock (profile.h). */
+static int diag_try_read(void *rw)
+{
+	return read_trylock(rw);
+}
+
+static int diag_read(void *rw, const struct timespec *abstime, clockid_t clock)
+{
+	return read_lock(rw, abstime, clock);
+}
+
+static int diag_try_write(void *rw)
+{
+	return write_trylock(rw);
+}
+
+static int diag_write(void *rw, const struct timespec *abstime, clockid_t clock)
+{
+	return write_lock(rw, abstime, clock);
+}
+
+static int read_lock_call(struct shim_rwlock *rw,
+			  const struct timespec *abstime, clockid_t clock)
+{
+	if (diag_on())
+		return diag_lock(rw, PROF_RWLOCK_RD, diag_try_read, diag_read,
+				 abstime, clock);
+	return read_lock(rw, abstime, clock);
+}
+
+static int write_lock_call(struct shim_rwlock *rw,
+			   const struct timespec *abstime, clockid_t clock)
+{
+	if (diag_on())
+		return diag_lock(rw, PROF_RWLOCK_WR, diag_try_write,
+				 diag_write, abstime, clock);
+	return write_lock(rw, abstime, clock);
+}
+
 /* glibc 2.36 checks a timed call's arguments before anything else. */
 static bool timed_args_valid(clockid_t clock, const struct timespec *abstime)
 {
@@ -780,7 +822,7 @@ static bool timed_args_valid(clockid_t clock, const struct timespec *abstime)
 
 SHIM_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
-	return read_lock(shim_rwlock(rw), NULL, CLOCK_REALTIME);
+	return read_lock_call(shim_rwlock(rw), NULL, CLOCK_REALTIME);
 }
 
 SHIM_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw,
@@ -788,7 +830,7 @@ SHIM_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw,
 {
 	if (!timed_args_valid(CLOCK_REALTIME, abstime))
 		return EINVAL;
-	return read_lock(shim_rwlock(rw), abstime, CLOCK_REALTIME);
+	return read_lock_call(shim_rwlock(rw), abstime, CLOCK_REALTIME);
 }
 
 SHIM_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw,
@@ -797,12 +839,11 @@ SHIM_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw,
 {
 	if (!timed_args_valid(clock, abstime))
 		return EINVAL;
-	return read_lock(shim_rwlock(rw), abstime, clock);
+	return read_lock_call(shim_rwlock(rw), abstime, clock);
 }
 
-SHIM_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *prw)
+static int read_trylock(struct shim_rwlock *rw)
 {
-	struct shim_rwlock *rw = shim_rwlock(prw);
 	unsigned s = load_state(rw);
 	if (read_in_slot(rw, s)) {
 		rd_held++;
@@ -819,9 +860,17 @@ SHIM_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *prw)
 	return r;
 }
 
+SHIM_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *prw)
+{
+	int r = read_trylock(shim_rwlock(prw));
+	if (diag_on() && r == 0)
+		diag_trylocked(prw, PROF_RWLOCK_RD);
+	return r;
+}
+
 SHIM_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
-	return write_lock(shim_rwlock(rw), NULL, CLOCK_REALTIME);
+	return write_lock_call(shim_rwlock(rw), NULL, CLOCK_REALTIME);
 }
 
 SHIM_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw,
@@ -829,7 +878,7 @@ SHIM_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw,
 {
 	if (!timed_args_valid(CLOCK_REALTIME, abstime))
 		return EINVAL;
-	return write_lock(shim_rwlock(rw), abstime, CLOCK_REALTIME);
+	return write_lock_call(shim_rwlock(rw), abstime, CLOCK_REALTIME);
 }
 
 SHIM_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw,
@@ -838,12 +887,11 @@ SHIM_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw,
 {
 	if (!timed_args_valid(clock, abstime))
 		return EINVAL;
-	return write_lock(shim_rwlock(rw), abstime, clock);
+	return write_lock_call(shim_rwlock(rw), abstime, clock);
 }
 
-SHIM_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *prw)
+static int write_trylock(struct shim_rwlock *rw)
 {
-	struct shim_rwlock *rw = shim_rwlock(prw);
 	unsigned s = load_state(rw);
 	if (!try_write(rw, &s))
 		return EBUSY;
@@ -856,6 +904,14 @@ SHIM_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *prw)
 		}
 	}
 	return 0;
+}
+
+SHIM_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *prw)
+{
+	int r = write_trylock(shim_rwlock(prw));
+	if (diag_on() && r == 0)
+		diag_trylocked(prw, PROF_RWLOCK_WR);
+	return r;
 }
 
 /* ---- unlock ------------------------------------------------------ */
@@ -914,6 +970,8 @@ static void read_unlock(struct shim_rwlock *rw)
 SHIM_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *prw)
 {
 	struct shim_rwlock *rw = shim_rwlock(prw);
+	if (diag_on())
+		diag_unlock(rw);
 	struct rdslot *slot = rdslot_self;
 	if (slot != NULL &&
 	    atomic_load_explicit(&slot->rs_lock, memory_order_relaxed) == rw) {

@@ -294,10 +294,31 @@ static int sem_wait_common(struct sem *sem, const struct timespec *abstime,
 	}
 }
 
+/* The diagnostics' view of a semaphore (profile.h). */
+static int diag_try(void *sem)
+{
+	return sem_take(sem) ? 0 : EBUSY;
+}
+
+static int diag_block(void *sem, const struct timespec *abstime,
+		      clockid_t clock)
+{
+	return sem_wait_common(sem, abstime, clock);
+}
+
+static int sem_wait_call(struct sem *sem, const struct timespec *abstime,
+			 clockid_t clock)
+{
+	if (diag_on())
+		return diag_lock(sem, PROF_SEM, diag_try, diag_block, abstime,
+				 clock);
+	return sem_wait_common(sem, abstime, clock);
+}
+
 SHIM_EXPORT int sem_wait(sem_t *s)
 {
 	shim_testcancel();
-	return sem_wait_common(sem_of(s), NULL, CLOCK_REALTIME);
+	return sem_wait_call(sem_of(s), NULL, CLOCK_REALTIME);
 }
 
 SHIM_EXPORT int sem_timedwait(sem_t *restrict s,
@@ -306,7 +327,7 @@ SHIM_EXPORT int sem_timedwait(sem_t *restrict s,
 	if (!shim_timespec_valid(abstime))
 		return sem_fail(EINVAL);
 	shim_testcancel();
-	return sem_wait_common(sem_of(s), abstime, CLOCK_REALTIME);
+	return sem_wait_call(sem_of(s), abstime, CLOCK_REALTIME);
 }
 
 SHIM_EXPORT int sem_clockwait(sem_t *restrict s, clockid_t clock,
@@ -314,12 +335,16 @@ SHIM_EXPORT int sem_clockwait(sem_t *restrict s, clockid_t clock,
 {
 	if (!shim_clock_valid(clock) || !shim_timespec_valid(abstime))
 		return sem_fail(EINVAL);
-	return sem_wait_common(sem_of(s), abstime, clock);
+	return sem_wait_call(sem_of(s), abstime, clock);
 }
 
 SHIM_EXPORT int sem_trywait(sem_t *s)
 {
-	return sem_take(sem_of(s)) ? 0 : sem_fail(EAGAIN);
+	if (!sem_take(sem_of(s)))
+		return sem_fail(EAGAIN);
+	if (diag_on())
+		diag_trylocked(sem_of(s), PROF_SEM);
+	return 0;
 }
 
 /* ---- named semaphores ---- */

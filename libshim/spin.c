@@ -32,6 +32,7 @@
 #include <pthread.h>
 
 #include "arch/x86_64/arch.h"
+#include "libshim/profile.h"
 #include "libshim/visibility.h"
 
 SHIM_EXPORT int pthread_spin_init(pthread_spinlock_t *lock, int pshared)
@@ -47,28 +48,49 @@ SHIM_EXPORT int pthread_spin_destroy(pthread_spinlock_t *lock)
 	return 0;
 }
 
-SHIM_EXPORT int pthread_spin_lock(pthread_spinlock_t *lock)
+static int spin_lock(void *lock, const struct timespec *abstime,
+		     clockid_t clock)
 {
+	(void)abstime;
+	(void)clock;
 	/* Acquire: the critical section cannot move above the exchange. */
-	while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) != 0) {
-		while (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0)
+	while (__atomic_exchange_n((int *)lock, 1, __ATOMIC_ACQUIRE) != 0) {
+		while (__atomic_load_n((int *)lock, __ATOMIC_RELAXED) != 0)
 			arch_spin_pause();
 	}
 	return 0;
 }
 
-SHIM_EXPORT int pthread_spin_trylock(pthread_spinlock_t *lock)
+static int spin_trylock(void *lock)
 {
 	/* Read first: a failing trylock in a polling loop then leaves the
 	 * holder's cache line alone. */
-	if (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0 ||
-	    __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) != 0)
+	if (__atomic_load_n((int *)lock, __ATOMIC_RELAXED) != 0 ||
+	    __atomic_exchange_n((int *)lock, 1, __ATOMIC_ACQUIRE) != 0)
 		return EBUSY;
 	return 0;
 }
 
+SHIM_EXPORT int pthread_spin_lock(pthread_spinlock_t *lock)
+{
+	if (diag_on())
+		return diag_lock((void *)lock, PROF_SPIN, spin_trylock,
+				 spin_lock, NULL, CLOCK_MONOTONIC);
+	return spin_lock((void *)lock, NULL, CLOCK_MONOTONIC);
+}
+
+SHIM_EXPORT int pthread_spin_trylock(pthread_spinlock_t *lock)
+{
+	int r = spin_trylock((void *)lock);
+	if (diag_on() && r == 0)
+		diag_trylocked((void *)lock, PROF_SPIN);
+	return r;
+}
+
 SHIM_EXPORT int pthread_spin_unlock(pthread_spinlock_t *lock)
 {
+	if (diag_on())
+		diag_unlock((void *)lock);
 	/* Release: the critical section's writes are visible to the next
 	 * holder before it can see the lock free. */
 	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);

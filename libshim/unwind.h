@@ -5,13 +5,15 @@
  * program starts, and loading one more library costs each of them start-up
  * time.  glibc, too, opens libgcc_s only when a thread first unwinds.
  * libshim opens it at its own initialisation (before any libshim thread
- * exists: dlopen takes the loader's lock), when profiling starts, or -- if
- * neither happened -- when a thread that is not libshim's first exits.
+ * exists: dlopen takes the loader's lock), or -- if that did not happen --
+ * when a thread that is not libshim's first exits.  The diagnostics never
+ * load it from a lock call or a signal handler: they use it once loaded.
  */
 #ifndef SHIM_UNWIND_H
 #define SHIM_UNWIND_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <unwind.h>
 
 #include "libshim/visibility.h"
@@ -28,5 +30,13 @@ struct shim_unwind {
  * exiting threads run their cleanup buffers without unwinding, and the
  * profiler records no call sites). */
 SHIM_HIDDEN const struct shim_unwind *shim_unwinder(void);
+/* The same, but NULL unless already loaded: never opens anything, so it is
+ * safe inside a lock call and in a signal handler. */
+SHIM_HIDDEN const struct shim_unwind *shim_unwinder_if_loaded(void);
+
+/* The calling thread's return addresses, innermost first, from the first
+ * frame outside libshim: up to max of them into out; how many.  0 while
+ * the unwinder is not loaded. */
+SHIM_HIDDEN unsigned shim_backtrace(uintptr_t *out, unsigned max);
 
 #endif

@@ -5,7 +5,7 @@
 
 NAME is one of the programs in PROGRAMS below; EXTRA are paths some of them
 need (the programs built by meson, the scripts beside this file).  Each
-program runs with LD_PRELOAD=LIBSHIM and SHIM_STATS=1 on data made by
+program runs with LD_PRELOAD=LIBSHIM and SHIM_STATS (to a file per process) on data made by
 gendata.py, and passes when
 
   - its result checks out: the same bytes as the input after a round trip,
@@ -69,8 +69,20 @@ class Session:
         if shim and self.preload:
             old = env.get("LD_PRELOAD")
             env["LD_PRELOAD"] = self.lib + (" " + old if old else "")
-            env["SHIM_STATS"] = "1"
+            # To files, one per process: xz closes its stderr before it
+            # exits, which would leave the report nowhere to go.
+            env["SHIM_STATS"] = "file=" + self.path("shimstats.%p")
         return env
+
+    def take_stats(self):
+        """The reports the processes of the last command wrote."""
+        text = b""
+        for name in os.listdir(self.workdir):
+            if name.startswith("shimstats."):
+                with open(self.path(name), "rb") as f:
+                    text += f.read()
+                os.unlink(self.path(name))
+        return text
 
     def run(self, argv, env=None, shim=True, stdout_path=None, cwd=None):
         """Runs argv to completion; returns its stdout (bytes) unless it
@@ -86,7 +98,7 @@ class Session:
             if stdout_path:
                 stdout.close()
         if shim and self.preload:
-            counts = [int(n) for n in STATS_LINE.findall(err)]
+            counts = [int(n) for n in STATS_LINE.findall(self.take_stats())]
             self.stats_lines += len(counts)
             self.threads_created += sum(counts)
         if rc != 0:

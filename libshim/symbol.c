@@ -1,0 +1,150 @@
+/*
+ * libshim/symbol.c -- naming an address without taking a lock (symbol.h).
+ *
+ * dladdr takes the loader's lock, and the diagnostics name addresses from
+ * inside lock calls (the lock-order detector), from signal handlers (the
+ * thread dump) and at exit, when a thread inside dlopen may hold that lock
+ * while waiting for a mutex held by the thread that names.  So the object
+ * is found with _dl_find_object (glibc 2.35: lock-free, async-signal-safe)
+ * and the symbol by walking that object's dynamic symbol table ourselves,
+ * which is what dladdr would have searched: a function or variable the
+ * object does not export (a static one, or any in an executable linked
+ * without -rdynamic) is named as object+offset, as by dladdr.
+ */
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "libshim/symbol.h"
+
+/* The loader relocates the d_ptr entries of a loaded object's dynamic
+ * section in place; the vDSO's are left as link-time addresses. */
+static uintptr_t dyn_addr(const struct link_map *map, ElfW(Addr) p)
+{
+	return p < map->l_addr ? map->l_addr + p : p;
+}
+
+/* The number of dynamic symbols: DT_HASH says it; with only DT_GNU_HASH,
+ * one past the highest symbol any hash chain reaches. */
+static size_t symbol_count(const uint32_t *hash, const uint32_t *gnu)
+{
+	if (hash != NULL)
+		return hash[1];
+	if (gnu == NULL)
+		return 0;
+	uint32_t nbuckets = gnu[0], symoffset = gnu[1], bloom_size = gnu[2];
+	const uint32_t *buckets =
+		gnu + 4 + bloom_size * (sizeof(ElfW(Addr)) / 4);
+	const uint32_t *chain = buckets + nbuckets;
+	uint32_t last = 0;
+	for (uint32_t i = 0; i < nbuckets; i++)
+		if (buckets[i] > last)
+			last = buckets[i];
+	if (last < symoffset)
+		return symoffset;
+	while (!(chain[last - symoffset] & 1))
+		last++;
+	return last + 1;
+}
+
+static size_t copy_str(char *buf, size_t n, const char *s)
+{
+	size_t i = 0;
+	for (; s[i] != '\0' && i + 1 < n; i++)
+		buf[i] = s[i];
+	if (n != 0)
+		buf[i] = '\0';
+	return i;
+}
+
+static size_t put_hex(char *buf, size_t n, uintptr_t v)
+{
+	char tmp[20];
+	size_t k = 0;
+	do {
+		tmp[k++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	size_t i = 0;
+	if (i + 2 < n) {
+		buf[i++] = '0';
+		buf[i++] = 'x';
+	}
+	while (k != 0 && i + 1 < n)
+		buf[i++] = tmp[--k];
+	if (n != 0)
+		buf[i] = '\0';
+	return i;
+}
+
+bool shim_symbolize(uintptr_t addr, char *buf, size_t n)
+{
+	struct dl_find_object fo;
+	if (n == 0)
+		return false;
+	if (_dl_find_object((void *)addr, &fo) != 0 || fo.dlfo_link_map == NULL) {
+		buf[0] = '\0';
+		return false;
+	}
+	const struct link_map *map = fo.dlfo_link_map;
+	const ElfW(Sym) *symtab = NULL;
+	const char *strtab = NULL;
+	const uint32_t *hash = NULL, *gnu = NULL;
+	for (const ElfW(Dyn) *d = map->l_ld; d != NULL && d->d_tag != DT_NULL;
+	     d++) {
+		if (d->d_tag == DT_SYMTAB)
+			symtab = (const void *)dyn_addr(map, d->d_un.d_ptr);
+		else if (d->d_tag == DT_STRTAB)
+			strtab = (const void *)dyn_addr(map, d->d_un.d_ptr);
+		else if (d->d_tag == DT_HASH)
+			hash = (const void *)dyn_addr(map, d->d_un.d_ptr);
+		else if (d->d_tag == DT_GNU_HASH)
+			gnu = (const void *)dyn_addr(map, d->d_un.d_ptr);
+	}
+	const ElfW(Sym) *best = NULL;
+	if (symtab != NULL && strtab != NULL) {
+		size_t count = symbol_count(hash, gnu);
+		for (size_t i = 1; i < count; i++) {
+			const ElfW(Sym) *s = &symtab[i];
+			int type = ELF64_ST_TYPE(s->st_info);
+			if (s->st_shndx == SHN_UNDEF || s->st_value == 0 ||
+			    (type != STT_FUNC && type != STT_OBJECT &&
+			     type != STT_GNU_IFUNC))
+				continue;
+			uintptr_t lo = map->l_addr + s->st_value;
+			if (lo > addr)
+				continue;
+			/* Inside a sized symbol, or the nearest unsized one
+			 * below, as dladdr chooses. */
+			if (s->st_size != 0 && addr >= lo + s->st_size)
+				continue;
+			if (best == NULL ||
+			    map->l_addr + best->st_value < lo)
+				best = s;
+		}
+	}
+	/* The executable's link map has an empty name. */
+	const char *file = map->l_name != NULL && map->l_name[0] != '\0'
+				   ? map->l_name
+				   : program_invocation_name;
+	const char *base = strrchr(file, '/');
+	base = base != NULL ? base + 1 : file;
+	size_t i = 0;
+	if (best != NULL) {
+		i += copy_str(buf + i, n - i, strtab + best->st_name);
+		i += copy_str(buf + i, n - i, "+");
+		i += put_hex(buf + i, n - i,
+			     addr - (map->l_addr + best->st_value));
+		i += copy_str(buf + i, n - i, " (");
+		i += copy_str(buf + i, n - i, base);
+		copy_str(buf + i, n - i, ")");
+	} else {
+		i += copy_str(buf + i, n - i, base);
+		i += copy_str(buf + i, n - i, "+");
+		put_hex(buf + i, n - i, addr - (uintptr_t)fo.dlfo_map_start);
+	}
+	return best != NULL;
+}
