@@ -32,9 +32,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS = ("glibc", "libshim", "musl")
 PROGRAMS = ("floor", "mutex", "cond", "sem", "queue", "rwlock", "thread", "calls")
 STARTUP_METRIC = "startup.true"
-# The contention profiler's cost: these measurements again under libshim
-# with SHIM_STATS=1, reported as profiler.<metric> beside <metric>.
-PROFILER_PREFIX = "profiler."
+# The diagnostics' cost: these measurements again under libshim with
+# SHIM_STATS=1 (the contention profiler) and with SHIM_LOCKDEP=1 (the
+# lock-order detector), reported as profiler.<metric> and lockdep.<metric>
+# beside <metric>.
+DIAGNOSED = (("profiler", "SHIM_STATS"), ("lockdep", "SHIM_LOCKDEP"))
 PROFILED = (("mutex", r"^mutex\.(lock_unlock|contended\.short\.t16)$"),
             ("cond", r"^cond\.pingpong\.same_cpu$"))
 THREAD_COUNTS = (2, 4, 8, 16)
@@ -66,6 +68,7 @@ SECTIONS = (
     ("thread", "Threads"),
     ("calls", "Cheap calls"),
     ("profiler", "Contention profiler switched on (libshim with `SHIM_STATS=1`)"),
+    ("lockdep", "Lock-order detector switched on (libshim with `SHIM_LOCKDEP=1`)"),
     ("startup", "Cost of the preload when unused"),
     ("floor", "Physical floors"),
 )
@@ -179,14 +182,14 @@ def startup_command(args, peer):
     return argv, env, None
 
 
-def profiler_command(args, program, wanted, peer):
-    """libshim only: program's wanted measurements with the profiler on."""
+def diagnosed_command(args, program, wanted, variable, peer):
+    """libshim only: program's wanted measurements with a diagnostic on."""
     if peer != "libshim":
         return None, None, None
     argv, env, problem = peer_command(args, program, peer)
     if problem is None:
         argv += ["-m", wanted]
-        env["SHIM_STATS"] = "1"
+        env[variable] = "1"
     return argv, env, problem
 
 
@@ -226,9 +229,11 @@ def measure(args):
     jobs = [(p, lambda peer, p=p: peer_command(args, p, peer)) for p in PROGRAMS]
     if not args.only or re.search(args.only, STARTUP_METRIC):
         jobs.append(("startup", lambda peer: startup_command(args, peer)))
-    if not args.only or re.search(args.only, PROFILER_PREFIX):
-        jobs += [("profiler", lambda peer, p=p, w=w: profiler_command(args, p, w, peer))
-                 for p, w in PROFILED]
+    for diag, variable in DIAGNOSED:
+        if not args.only or re.search(args.only, diag + "."):
+            jobs += [(diag, lambda peer, p=p, w=w, v=variable:
+                      diagnosed_command(args, p, w, v, peer))
+                     for p, w in PROFILED]
     for rnd in range(1, args.rounds + 1):
         for program, command in jobs:
             for peer in args.peers:
@@ -239,7 +244,7 @@ def measure(args):
                     continue
                 t0 = time.monotonic()
                 if problem is None:
-                    prefix = PROFILER_PREFIX if program == "profiler" else ""
+                    prefix = program + "." if program in dict(DIAGNOSED) else ""
                     problem = run_one(result, program, peer, argv, env, timeout, prefix)
                 status = "FAIL: " + problem if problem else "ok"
                 print(f"round {rnd}/{args.rounds}  {program:8} {peer:8} "
@@ -426,18 +431,23 @@ def notes(result, peers):
                 "so their libshim column measures glibc: " + ", ".join(served)]
     if result.skipped:
         out += ["", "Skipped: " + ", ".join(f"`{m}` ({why})" for m, why in result.skipped.items())]
-    on_off = []
-    for metric in result.values:
-        if metric.startswith(PROFILER_PREFIX):
-            off = metric[len(PROFILER_PREFIX):]
-            on_v, off_v = result.median(metric, "libshim"), result.median(off, "libshim")
-            if on_v and off_v:
-                on_off.append(f"`{off}` {fmt(on_v / off_v)}×")
-    if on_off:
-        out += ["", "Contention profiler on against off (libshim's own column, value "
-                "ratio; on, every acquisition is counted in the lock's row and every "
-                "contended one timed and its call stack taken; off, each lock and unlock "
-                "call pays one load and an untaken branch): " + ", ".join(on_off) + "."]
+    what = {"profiler": "Contention profiler on against off (libshim's own column, value "
+                        "ratio; on, every acquisition is counted in the lock's row and every "
+                        "contended one timed and its call stack taken",
+            "lockdep": "Lock-order detector on against off (libshim's own column, value "
+                       "ratio; on, every acquisition looks up the edge from each lock held "
+                       "to it, and only a new edge is searched and recorded"}
+    for diag, _ in DIAGNOSED:
+        on_off = []
+        for metric in result.values:
+            if metric.startswith(diag + "."):
+                off = metric[len(diag) + 1:]
+                on_v, off_v = result.median(metric, "libshim"), result.median(off, "libshim")
+                if on_v and off_v:
+                    on_off.append(f"`{off}` {fmt(on_v / off_v)}×")
+        if on_off:
+            out += ["", what[diag] + "; off, each lock and unlock call pays one load and an "
+                    "untaken branch): " + ", ".join(on_off) + "."]
     g, s = result.median(STARTUP_METRIC, "glibc"), result.median(STARTUP_METRIC, "libshim")
     if g is not None and s is not None:
         out += ["", f"Cost of the preload when unused: /bin/true takes {fmt(g)} µs without and "
@@ -515,8 +525,10 @@ def report(args, result, started, load_before, seconds):
         "- `calls.*`: pthread_once (done), pthread_getspecific, pthread_self, each",
         "  through a function pointer.",
         "- `profiler.*`: the same measurement under libshim with `SHIM_STATS=1`, the",
-        "  contention profiler recording every wait; the libshim column of the metric",
-        "  without the prefix is the same run with the profiler off.",
+        "  contention profiler counting every acquisition and timing every contended",
+        "  one; `lockdep.*`: the same with `SHIM_LOCKDEP=1`, the lock-order detector",
+        "  checking every acquisition; the libshim column of the metric without the",
+        "  prefix is the same run with both off.",
         "- `startup.true`: /bin/true run with and without the preload (µs per run).",
         "- `floor.*`: see the comment at the top of `bench/floor.c`;",
         "  `floor.startup_empty_preload` is `/bin/true` preloading an empty library",

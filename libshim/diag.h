@@ -67,6 +67,11 @@ struct prof_opts {
 SHIM_HIDDEN bool profile_start(const struct prof_opts *o);
 SHIM_HIDDEN void profile_report(int fd);
 
+/* lockdep.c: obj (kind) is about to be taken by the calling thread, which
+ * holds what diag_self says.  In a fork child, lockdep_fork_child. */
+SHIM_HIDDEN void lockdep_acquire(const void *obj, unsigned kind);
+SHIM_HIDDEN void lockdep_fork_child(void);
+
 /* The kind's name in reports. */
 SHIM_HIDDEN const char *diag_kind_name(unsigned kind);
 

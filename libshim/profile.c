@@ -242,6 +242,11 @@ int diag_lock(void *obj, unsigned kind, diag_try_fn try, diag_lock_fn lock,
 	      const struct timespec *abstime, clockid_t clock)
 {
 	struct diag_thread *me = &diag_self;
+	if (shim_diag & DIAG_LOCKDEP)
+		lockdep_acquire(obj, kind);
+	/* Before the try: the program's own clock around the call would
+	 * count it, and a thread preempted in it waits that long. */
+	uint64_t t0 = (shim_diag & DIAG_PROFILE) ? diag_now() : 0;
 	int r = try(obj);
 	if (me->inside) {
 		/* A lock taken by the diagnostics themselves (the unwinder's):
@@ -255,7 +260,6 @@ int diag_lock(void *obj, unsigned kind, diag_try_fn try, diag_lock_fn lock,
 		return r;
 	}
 	bool contended = r == EBUSY;
-	uint64_t t0 = diag_now();
 	uintptr_t frames[DIAG_FRAMES_MAX];
 	unsigned n = 0;
 	if (contended && (shim_diag & DIAG_PROFILE)) {
@@ -263,7 +267,7 @@ int diag_lock(void *obj, unsigned kind, diag_try_fn try, diag_lock_fn lock,
 		n = shim_backtrace(frames, opts.frames);
 		me->inside = false;
 	}
-	waiting(obj, kind, t0);
+	waiting(obj, kind, t0 != 0 ? t0 : diag_now());
 	r = lock(obj, abstime, clock);
 	not_waiting();
 	if (r == 0 || r == EOWNERDEAD) {
@@ -326,6 +330,8 @@ int diag_cond_wait(void *cond, void *mutex, const struct timespec *abstime,
 	int r = wait(cond, mutex, abstime, clock);
 	not_waiting();
 	uint64_t ns = diag_now() - t0;
+	if (shim_diag & DIAG_LOCKDEP)
+		lockdep_acquire(mutex, PROF_MUTEX);
 	hold(mutex, PROF_MUTEX, row_of(mutex, PROF_MUTEX));
 	struct prof_row *c = row_of(cond, PROF_COND);
 	if (c != NULL) {
@@ -370,6 +376,7 @@ void diag_park_end(void)
 
 void profile_fork_child(void)
 {
+	lockdep_fork_child();
 	/* The child's report is the child's own. */
 	if (rows != NULL) {
 		memset(rows, 0, ROWS * sizeof *rows);

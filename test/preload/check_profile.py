@@ -119,7 +119,7 @@ for name, (table, kind) in where.items():
     if "hold_ns" in want and kind != "semaphore":
         # The lock was let go between the two ends of the truth.
         lo, hi = want["hold_ns"] / 1e6, want["hold_hi_ns"] / 1e6
-        if not 0.9 * lo - 1 <= nums[5] <= 1.1 * hi + 1:
+        if not 0.9 * lo - 2 <= nums[5] <= 1.1 * hi + 2:
             problems.append("%s held ms: report %g, truth %g to %g"
                             % (name, nums[5], lo, hi))
     if "owners" in want:
