@@ -379,7 +379,8 @@ static int sleep_on_node(struct shim_thread *td, struct park_node *n,
 			return 0;
 		if (cancel_due(td, flags))
 			return ECANCELED;
-		int e = lwp_park(&td->td_parker, abstime, clock);
+		int e = diag_on() ? dump_park(&td->td_parker, abstime, clock)
+				  : lwp_park(&td->td_parker, abstime, clock);
 		if (e == 0 && !taken(n)) {
 			/* A stray token, or the unparker's with PN_TAKEN not
 			 * yet stored: its bucket lock tells which. */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "compat/lwp.h"
 #include "libshim/visibility.h"
 
 /* What kind of object a park key or a lock is; objects pass PARK_KIND(k)
@@ -69,6 +70,11 @@ SHIM_HIDDEN void diag_cond_signal(const void *cond, bool all,
 /* park_wait's: the caller is about to sleep on key / has woken. */
 SHIM_HIDDEN void diag_park_begin(const void *key, unsigned kind);
 SHIM_HIDDEN void diag_park_end(void);
+/* The park layer's sleep with the diagnostics on (dump.c): lwp_park, but
+ * a sleep with no deadline wakes after SHIM_DUMP's deadlock=MS to look for
+ * a deadlock, and then returns EAGAIN (a spurious wake-up). */
+SHIM_HIDDEN int dump_park(lwp_parker_t *self, const struct timespec *abstime,
+			  clockid_t clock);
 
 /* In a fork child. */
 SHIM_HIDDEN void profile_fork_child(void);

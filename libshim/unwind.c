@@ -44,7 +44,7 @@ const struct shim_unwind *shim_unwinder_if_loaded(void)
  * found from the program headers, with no libc call. */
 extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
 
-static bool in_libshim(uintptr_t pc)
+bool shim_in_libshim(uintptr_t pc)
 {
 	static uintptr_t lo, hi; /* the same for every caller: races are benign */
 	if (hi == 0) {
@@ -76,7 +76,7 @@ static _Unwind_Reason_Code trace_frame(struct _Unwind_Context *ctx, void *arg)
 	uintptr_t pc = t->u->get_ip(ctx);
 	if (pc == 0)
 		return _URC_END_OF_STACK;
-	if (t->n == 0 && in_libshim(pc))
+	if (t->n == 0 && shim_in_libshim(pc))
 		return _URC_NO_REASON; /* libshim's own frames: not a call site */
 	t->out[t->n++] = pc - 1; /* inside the call instruction */
 	return t->n == t->max ? _URC_END_OF_STACK : _URC_NO_REASON;

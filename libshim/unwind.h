@@ -38,5 +38,7 @@ SHIM_HIDDEN const struct shim_unwind *shim_unwinder_if_loaded(void);
  * frame outside libshim: up to max of them into out; how many.  0 while
  * the unwinder is not loaded. */
 SHIM_HIDDEN unsigned shim_backtrace(uintptr_t *out, unsigned max);
+/* Is pc in libshim's own code? */
+SHIM_HIDDEN bool shim_in_libshim(uintptr_t pc);
 
 #endif
