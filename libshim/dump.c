@@ -347,6 +347,8 @@ static void check_deadlock(void)
 		out_object(&o, atomic_load(&r->wait_obj), atomic_load(&r->wait_kind));
 		out_str(&o, ", held by thread ");
 		out_dec(&o, (uint64_t)tid_of(cycle[(i + 1) % n]));
+		out_str(&o, " ");
+		out_name(&o, tid_of(cycle[(i + 1) % n]));
 		out_str(&o, "\n");
 	}
 	dump_all(&o, false);

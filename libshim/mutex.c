@@ -1263,9 +1263,12 @@ NOINLINE static int mutex_lock_slow(struct shim_mutex *m,
 	return r;
 }
 
-static int mutex_trylock(struct shim_mutex *m);
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 
-/* The diagnostics' view of a mutex (profile.h). */
+static ALWAYS_INLINE int mutex_trylock(struct shim_mutex *m);
+
+/* The diagnostics' view of a mutex (profile.h).  The exported calls hand
+ * over to these out of line, so that their fast paths keep no frame. */
 static int diag_try(void *m)
 {
 	return mutex_trylock(m);
@@ -1309,7 +1312,7 @@ SHIM_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *pm,
 	return pthread_mutex_clocklock(pm, CLOCK_REALTIME, abstime);
 }
 
-static int mutex_trylock(struct shim_mutex *m)
+static ALWAYS_INLINE int mutex_trylock(struct shim_mutex *m)
 {
 	int kind = load_kind(m);
 	if (!kind_valid(kind))
@@ -1332,12 +1335,19 @@ static int mutex_trylock(struct shim_mutex *m)
 	return 0;
 }
 
+NOINLINE static int diag_trylock(struct shim_mutex *m)
+{
+	int r = mutex_trylock(m);
+	if (r == 0 || r == EOWNERDEAD)
+		diag_trylocked(m, PROF_MUTEX);
+	return r;
+}
+
 SHIM_EXPORT int pthread_mutex_trylock(pthread_mutex_t *pm)
 {
-	int r = mutex_trylock(shim_mutex(pm));
-	if (diag_on() && (r == 0 || r == EOWNERDEAD))
-		diag_trylocked(pm, PROF_MUTEX);
-	return r;
+	if (diag_on())
+		return diag_trylock(shim_mutex(pm));
+	return mutex_trylock(shim_mutex(pm));
 }
 
 NOINLINE static int mutex_unlock_slow(struct shim_mutex *m)
@@ -1357,11 +1367,8 @@ NOINLINE static int mutex_unlock_slow(struct shim_mutex *m)
 	return 0;
 }
 
-SHIM_EXPORT int pthread_mutex_unlock(pthread_mutex_t *pm)
+static ALWAYS_INLINE int mutex_unlock(struct shim_mutex *m)
 {
-	struct shim_mutex *m = shim_mutex(pm);
-	if (diag_on())
-		diag_unlock(m);
 	int c = MUTEX_LOCKED;
 	if (__builtin_expect(kind_is_plain(load_kind(m)), 1) &&
 	    atomic_compare_exchange_strong_explicit(&m->m_lock, &c, 0,
@@ -1369,6 +1376,19 @@ SHIM_EXPORT int pthread_mutex_unlock(pthread_mutex_t *pm)
 						    memory_order_relaxed))
 		return 0;
 	return mutex_unlock_slow(m);
+}
+
+NOINLINE static int diag_then_unlock(struct shim_mutex *m)
+{
+	diag_unlock(m);
+	return mutex_unlock(m);
+}
+
+SHIM_EXPORT int pthread_mutex_unlock(pthread_mutex_t *pm)
+{
+	if (diag_on())
+		return diag_then_unlock(shim_mutex(pm));
+	return mutex_unlock(shim_mutex(pm));
 }
 
 /* ---- condition variable support (mutex.h) ------------------------ */

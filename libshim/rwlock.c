@@ -860,12 +860,21 @@ static int read_trylock(struct shim_rwlock *rw)
 	return r;
 }
 
+/* With the diagnostics on (profile.h), out of line: the fast paths keep
+ * no frame. */
+NOINLINE static int diag_trylock(struct shim_rwlock *rw, bool write)
+{
+	int r = write ? write_trylock(rw) : read_trylock(rw);
+	if (r == 0)
+		diag_trylocked(rw, write ? PROF_RWLOCK_WR : PROF_RWLOCK_RD);
+	return r;
+}
+
 SHIM_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *prw)
 {
-	int r = read_trylock(shim_rwlock(prw));
-	if (diag_on() && r == 0)
-		diag_trylocked(prw, PROF_RWLOCK_RD);
-	return r;
+	if (diag_on())
+		return diag_trylock(shim_rwlock(prw), false);
+	return read_trylock(shim_rwlock(prw));
 }
 
 SHIM_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
@@ -908,10 +917,9 @@ static int write_trylock(struct shim_rwlock *rw)
 
 SHIM_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *prw)
 {
-	int r = write_trylock(shim_rwlock(prw));
-	if (diag_on() && r == 0)
-		diag_trylocked(prw, PROF_RWLOCK_WR);
-	return r;
+	if (diag_on())
+		return diag_trylock(shim_rwlock(prw), true);
+	return write_trylock(shim_rwlock(prw));
 }
 
 /* ---- unlock ------------------------------------------------------ */
@@ -967,11 +975,9 @@ static void read_unlock(struct shim_rwlock *rw)
 		read_unlock_slow(rw, s);
 }
 
-SHIM_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *prw)
+static inline __attribute__((always_inline)) int rwlock_unlock(
+	struct shim_rwlock *rw)
 {
-	struct shim_rwlock *rw = shim_rwlock(prw);
-	if (diag_on())
-		diag_unlock(rw);
 	struct rdslot *slot = rdslot_self;
 	if (slot != NULL &&
 	    atomic_load_explicit(&slot->rs_lock, memory_order_relaxed) == rw) {
@@ -995,6 +1001,19 @@ SHIM_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *prw)
 		rd_held--;
 	read_unlock(rw);
 	return 0;
+}
+
+NOINLINE static int diag_then_unlock(struct shim_rwlock *rw)
+{
+	diag_unlock(rw);
+	return rwlock_unlock(rw);
+}
+
+SHIM_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *prw)
+{
+	if (diag_on())
+		return diag_then_unlock(shim_rwlock(prw));
+	return rwlock_unlock(shim_rwlock(prw));
 }
 
 /* ---- init, destroy, attributes ----------------------------------- */

@@ -79,20 +79,40 @@ SHIM_EXPORT int pthread_spin_lock(pthread_spinlock_t *lock)
 	return spin_lock((void *)lock, NULL, CLOCK_MONOTONIC);
 }
 
-SHIM_EXPORT int pthread_spin_trylock(pthread_spinlock_t *lock)
+/* With the diagnostics on (profile.h), out of line: the fast paths keep
+ * no frame. */
+__attribute__((noinline)) static int diag_trylock(pthread_spinlock_t *lock)
 {
 	int r = spin_trylock((void *)lock);
-	if (diag_on() && r == 0)
+	if (r == 0)
 		diag_trylocked((void *)lock, PROF_SPIN);
 	return r;
+}
+
+SHIM_EXPORT int pthread_spin_trylock(pthread_spinlock_t *lock)
+{
+	if (diag_on())
+		return diag_trylock(lock);
+	return spin_trylock((void *)lock);
+}
+
+static int spin_unlock(pthread_spinlock_t *lock)
+{
+	/* Release: the critical section's writes are visible to the next
+	 * holder before it can see the lock free. */
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+__attribute__((noinline)) static int diag_then_unlock(pthread_spinlock_t *lock)
+{
+	diag_unlock((void *)lock);
+	return spin_unlock(lock);
 }
 
 SHIM_EXPORT int pthread_spin_unlock(pthread_spinlock_t *lock)
 {
 	if (diag_on())
-		diag_unlock((void *)lock);
-	/* Release: the critical section's writes are visible to the next
-	 * holder before it can see the lock free. */
-	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
-	return 0;
+		return diag_then_unlock(lock);
+	return spin_unlock(lock);
 }
