@@ -9,6 +9,7 @@
 #define SHIM_DIAG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -50,6 +51,8 @@ SHIM_HIDDEN extern __thread struct diag_thread diag_self
 	__attribute__((tls_model("initial-exec")));
 
 SHIM_HIDDEN uint64_t diag_now(void);
+/* A zeroed table of the diagnostics, mapped once; NULL if it cannot be. */
+SHIM_HIDDEN void *diag_map(size_t bytes);
 
 /* profile.c: what SHIM_STATS asked for (stats.c parses it). */
 enum prof_sort {

@@ -43,12 +43,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arch/x86_64/arch.h"
-#include "arch/x86_64/syscall.h"
 #include "compat/lwp.h"
 #include "libshim/diag.h"
 #include "libshim/outbuf.h"
@@ -106,18 +104,6 @@ static void out_name(struct outbuf *o, pid_t tid)
 	out_str(o, "\"");
 }
 
-static void out_object(struct outbuf *o, const void *obj, unsigned kind)
-{
-	char name[200];
-	out_str(o, diag_kind_name(kind));
-	out_str(o, " ");
-	out_hex(o, (uintptr_t)obj);
-	if (shim_symbolize((uintptr_t)obj, name, sizeof name)) {
-		out_str(o, " ");
-		out_str(o, name);
-	}
-}
-
 static bool has_holder(unsigned kind)
 {
 	return kind == PROF_MUTEX || kind == PROF_RWLOCK_RD ||
@@ -152,32 +138,12 @@ static struct shim_thread *holder_of(const void *obj,
 	return found;
 }
 
-static void out_stack(struct outbuf *o, const uintptr_t *frames, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		char name[200];
-		shim_symbolize(frames[i], name, sizeof name);
-		out_str(o, "libshim:     #");
-		out_dec(o, i);
-		out_str(o, " ");
-		out_str(o, name[0] ? name : "?");
-		out_str(o, "\n");
-	}
-}
-
 /* Ask td for its stack and wait for the answer; false if none came. */
 static bool ask_stack(struct shim_thread *td, struct diag_thread *r)
 {
 	atomic_store_explicit(&r->bt_state, BT_ASKED, memory_order_relaxed);
-	siginfo_t si;
-	memset(&si, 0, sizeof si);
-	si.si_signo = dump_signal;
-	si.si_code = SI_QUEUE;
-	si.si_pid = shim_pid();
-	si.si_uid = getuid();
-	si.si_value.sival_int = STACK_COOKIE;
-	if (shim_syscall4(SYS_rt_tgsigqueueinfo, shim_pid(), tid_of(td),
-			  dump_signal, (long)&si) != 0)
+	union sigval cookie = { .sival_int = STACK_COOKIE };
+	if (pthread_sigqueue((pthread_t)td, dump_signal, cookie) != 0)
 		return false;
 	uint64_t until = diag_now() + ANSWER_NS;
 	while (atomic_load_explicit(&r->bt_state, memory_order_acquire) !=
@@ -211,7 +177,7 @@ static void out_thread(struct outbuf *o, struct shim_thread *td, bool self,
 		out_str(o, atomic_load_explicit(&r->parked, memory_order_relaxed)
 				   ? ": waiting (parked) on "
 				   : ": waiting (spinning) on ");
-		out_object(o, obj, kind);
+		out_named_object(o, obj, kind);
 		out_str(o, " for ");
 		out_ms(o, diag_now() - atomic_load_explicit(&r->wait_since_ns,
 							    memory_order_relaxed));
@@ -228,16 +194,16 @@ static void out_thread(struct outbuf *o, struct shim_thread *td, bool self,
 	unsigned n = __atomic_load_n(&r->nheld, __ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < n && i < DIAG_HELD_MAX; i++) {
 		out_str(o, "libshim:   holds ");
-		out_object(o, r->held[i].obj, r->held[i].kind);
+		out_named_object(o, r->held[i].obj, r->held[i].kind);
 		out_str(o, "\n");
 	}
 	if (self) {
 		uintptr_t frames[DIAG_FRAMES_MAX];
-		out_stack(o, frames, in_handler ? interrupted_stack(frames)
+		out_named_stack(o, frames, in_handler ? interrupted_stack(frames)
 						: shim_backtrace(frames,
 								 DIAG_FRAMES_MAX));
 	} else if (ask_stack(td, r)) {
-		out_stack(o, r->bt, r->bt_n);
+		out_named_stack(o, r->bt, r->bt_n);
 	} else {
 		out_str(o, "libshim:     (no call stack: the thread did not "
 			    "answer the dump signal)\n");
@@ -344,7 +310,7 @@ static void check_deadlock(void)
 		out_str(&o, " ");
 		out_name(&o, tid_of(cycle[i]));
 		out_str(&o, " waits for ");
-		out_object(&o, atomic_load(&r->wait_obj), atomic_load(&r->wait_kind));
+		out_named_object(&o, atomic_load(&r->wait_obj), atomic_load(&r->wait_kind));
 		out_str(&o, ", held by thread ");
 		out_dec(&o, (uint64_t)tid_of(cycle[(i + 1) % n]));
 		out_str(&o, " ");

@@ -143,33 +143,6 @@ static bool is_read(unsigned kind)
 	return kind == PROF_RWLOCK_RD;
 }
 
-static void out_lock(struct outbuf *o, uint64_t lock, unsigned kind)
-{
-	char name[200];
-	out_str(o, diag_kind_name(kind));
-	out_str(o, " ");
-	out_hex(o, (uintptr_t)lock);
-	if (shim_symbolize((uintptr_t)lock, name, sizeof name)) {
-		out_str(o, " ");
-		out_str(o, name);
-	}
-}
-
-static void out_stack(struct outbuf *o, const uintptr_t *frames, unsigned n)
-{
-	if (n == 0)
-		out_str(o, "libshim:     (no call stack)\n");
-	for (unsigned i = 0; i < n; i++) {
-		char name[200];
-		shim_symbolize(frames[i], name, sizeof name);
-		out_str(o, "libshim:     #");
-		out_dec(o, i);
-		out_str(o, " ");
-		out_str(o, name[0] ? name : "?");
-		out_str(o, "\n");
-	}
-}
-
 static void out_edge(struct outbuf *o, const char *who, const struct edge *e,
 		     const char *verb)
 {
@@ -181,11 +154,13 @@ static void out_edge(struct outbuf *o, const char *who, const struct edge *e,
 	out_str(o, "\" ");
 	out_str(o, verb);
 	out_str(o, " ");
-	out_lock(o, e->to, e->to_kind);
+	out_named_object(o, (const void *)(uintptr_t)e->to, e->to_kind);
 	out_str(o, "\nlibshim:   while holding ");
-	out_lock(o, e->from, e->from_kind);
+	out_named_object(o, (const void *)(uintptr_t)e->from, e->from_kind);
 	out_str(o, ", at:\n");
-	out_stack(o, e->frames, e->nframes);
+	if (e->nframes == 0)
+		out_str(o, "libshim:     (no call stack)\n");
+	out_named_stack(o, e->frames, e->nframes);
 }
 
 static void report(const struct edge *now, struct edge **path, unsigned n)
@@ -285,13 +260,6 @@ void lockdep_fork_child(void)
 	atomic_store_explicit(&graph_lock, 0, memory_order_relaxed);
 }
 
-static void *map_table(size_t bytes)
-{
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
-
 __attribute__((constructor)) static void lockdep_setup(void)
 {
 	static const char *const on[] = { "1", "yes", "on", "true" };
@@ -314,8 +282,8 @@ __attribute__((constructor)) static void lockdep_setup(void)
 		out_flush(&o);
 		return;
 	}
-	edges = map_table(EDGES * sizeof *edges);
-	nodes = map_table(NODES * sizeof *nodes);
+	edges = diag_map(EDGES * sizeof *edges);
+	nodes = diag_map(NODES * sizeof *nodes);
 	if (edges == NULL || nodes == NULL)
 		return;
 	shim_unwinder(); /* now, outside any lock call: see the top */

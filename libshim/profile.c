@@ -104,7 +104,7 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 29);
 }
 
-static void *map_table(size_t bytes)
+void *diag_map(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -113,8 +113,8 @@ static void *map_table(size_t bytes)
 
 bool profile_start(const struct prof_opts *o)
 {
-	rows = map_table(ROWS * sizeof *rows);
-	sites = map_table(SITES * sizeof *sites);
+	rows = diag_map(ROWS * sizeof *rows);
+	sites = diag_map(SITES * sizeof *sites);
 	if (rows == NULL || sites == NULL)
 		return false;
 	opts = *o;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "libshim/diag.h"
 #include "libshim/symbol.h"
 
 /* The loader relocates the d_ptr entries of a loaded object's dynamic
@@ -147,4 +148,29 @@ bool shim_symbolize(uintptr_t addr, char *buf, size_t n)
 		put_hex(buf + i, n - i, addr - (uintptr_t)fo.dlfo_map_start);
 	}
 	return best != NULL;
+}
+
+void out_named_object(struct outbuf *o, const void *obj, unsigned kind)
+{
+	char name[200];
+	out_str(o, diag_kind_name(kind));
+	out_str(o, " ");
+	out_hex(o, (uintptr_t)obj);
+	if (shim_symbolize((uintptr_t)obj, name, sizeof name)) {
+		out_str(o, " ");
+		out_str(o, name);
+	}
+}
+
+void out_named_stack(struct outbuf *o, const uintptr_t *frames, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		char name[200];
+		shim_symbolize(frames[i], name, sizeof name);
+		out_str(o, "libshim:     #");
+		out_dec(o, i);
+		out_str(o, " ");
+		out_str(o, name[0] ? name : "?");
+		out_str(o, "\n");
+	}
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libshim/outbuf.h"
 #include "libshim/visibility.h"
 
 /*
@@ -19,5 +20,12 @@
  * async-signal-safe.
  */
 SHIM_HIDDEN bool shim_symbolize(uintptr_t addr, char *buf, size_t n);
+
+/* For the diagnostics' reports (async-signal-safe too): "KIND 0xADDR NAME"
+ * for a lock or other object, and a call stack as "#i NAME" lines. */
+SHIM_HIDDEN void out_named_object(struct outbuf *o, const void *obj,
+				  unsigned kind);
+SHIM_HIDDEN void out_named_stack(struct outbuf *o, const uintptr_t *frames,
+				 unsigned n);
 
 #endif
