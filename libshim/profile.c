@@ -307,15 +307,24 @@ static bool release_held(const void *obj, struct diag_held *out)
 	return false;
 }
 
-void diag_unlock(const void *obj)
+/* diag_unlock's work; whether obj was in the held set. */
+static bool unhold(const void *obj)
 {
 	struct diag_held h;
-	if (diag_self.inside || !release_held(obj, &h) || h.row == NULL || h.since_ns == 0)
-		return;
+	if (diag_self.inside || !release_held(obj, &h))
+		return false;
 	struct prof_row *r = h.row;
-	uint64_t held = diag_now() - h.since_ns;
-	add(&r->hold_ns, held);
-	raise_max(&r->hold_max, held);
+	if (r != NULL && h.since_ns != 0) {
+		uint64_t held = diag_now() - h.since_ns;
+		add(&r->hold_ns, held);
+		raise_max(&r->hold_max, held);
+	}
+	return true;
+}
+
+void diag_unlock(const void *obj)
+{
+	unhold(obj);
 }
 
 int diag_cond_wait(void *cond, void *mutex, const struct timespec *abstime,
@@ -324,15 +333,19 @@ int diag_cond_wait(void *cond, void *mutex, const struct timespec *abstime,
 	/* The mutex is let go for the wait and taken back: its hold ends
 	 * here and a new one starts after, but the taking back is no
 	 * acquisition of the program's (it called no lock). */
-	diag_unlock(mutex);
+	bool was_held = unhold(mutex);
 	uint64_t t0 = diag_now();
 	waiting(cond, PROF_COND, t0);
 	int r = wait(cond, mutex, abstime, clock);
 	not_waiting();
 	uint64_t ns = diag_now() - t0;
-	if (shim_diag & DIAG_LOCKDEP)
-		lockdep_acquire(mutex, PROF_MUTEX);
-	hold(mutex, PROF_MUTEX, row_of(mutex, PROF_MUTEX));
+	/* EINVAL, EPERM: refused before letting the mutex go (it may not
+	 * even be the caller's); otherwise the caller holds it again. */
+	if (was_held || (r != EINVAL && r != EPERM)) {
+		if (shim_diag & DIAG_LOCKDEP)
+			lockdep_acquire(mutex, PROF_MUTEX);
+		hold(mutex, PROF_MUTEX, row_of(mutex, PROF_MUTEX));
+	}
 	struct prof_row *c = row_of(cond, PROF_COND);
 	if (c != NULL) {
 		add(&c->acq, 1);
