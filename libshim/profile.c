@@ -456,8 +456,9 @@ static void print_site(int fd, const struct prof_site *s)
 	}
 }
 
-static void lock_table(int fd, const char *title, const unsigned *kinds,
-		       struct sum *sums)
+/* One table; how many rows it had to show. */
+static size_t lock_table(int fd, const char *title, const unsigned *kinds,
+			 struct sum *sums)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < ROWS; i++) {
@@ -473,7 +474,7 @@ static void lock_table(int fd, const char *title, const unsigned *kinds,
 		};
 	}
 	if (n == 0)
-		return;
+		return 0;
 	for (size_t i = 0; i < SITES; i++) {
 		const struct prof_site *s = &sites[i];
 		if (s->key == 0)
@@ -512,6 +513,7 @@ static void lock_table(int fd, const char *title, const unsigned *kinds,
 		if (s->contended != 0)
 			print_site(fd, s->site);
 	}
+	return n;
 }
 
 static int cond_by_wait(const void *a, const void *b)
@@ -521,7 +523,7 @@ static int cond_by_wait(const void *a, const void *b)
 	return x->wait_ns < y->wait_ns ? 1 : x->wait_ns > y->wait_ns ? -1 : 0;
 }
 
-static void cond_table(int fd, const struct prof_row **list)
+static size_t cond_table(int fd, const struct prof_row **list)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < ROWS; i++)
@@ -530,7 +532,7 @@ static void cond_table(int fd, const struct prof_row **list)
 			    opts.min)
 			list[n++] = &rows[i];
 	if (n == 0)
-		return;
+		return 0;
 	qsort(list, n, sizeof *list, cond_by_wait);
 	dprintf(fd, "libshim: condition variables (waiting for work, not "
 		"contention): %zu shown, top %u by wait\n",
@@ -550,6 +552,7 @@ static void cond_table(int fd, const struct prof_row **list)
 			(unsigned long)r->broadcasts,
 			(unsigned long)r->unheard, name);
 	}
+	return n;
 }
 
 void profile_report(int fd)
@@ -563,11 +566,15 @@ void profile_report(int fd)
 	struct sum *sums = calloc(ROWS, sizeof *sums);
 	const struct prof_row **conds = calloc(ROWS, sizeof *conds);
 	if (sums != NULL && conds != NULL) {
-		lock_table(fd, "mutexes", mutexes, sums);
-		lock_table(fd, "rwlocks", rwlocks, sums);
-		lock_table(fd, "spin locks", spins, sums);
-		lock_table(fd, "semaphores (a wait is for a post)", sems, sums);
-		cond_table(fd, conds);
+		size_t shown = lock_table(fd, "mutexes", mutexes, sums) +
+			       lock_table(fd, "rwlocks", rwlocks, sums) +
+			       lock_table(fd, "spin locks", spins, sums) +
+			       lock_table(fd, "semaphores (a wait is for a "
+					  "post)", sems, sums) +
+			       cond_table(fd, conds);
+		if (shown == 0)
+			dprintf(fd, "libshim: contention: none (min=%u)\n",
+				opts.min);
 	}
 	free(sums);
 	free(conds);
