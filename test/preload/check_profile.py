@@ -12,8 +12,8 @@ profiler (SHIM_STATS) against the truth.
    contention there is), hold time within 10% of the span between the
    truth's two ends (before the unlock call, after it returned).  The idle condvar pool must be in the
    condvar table with its waits and unheard signals, and not among the locks.
-3. Options: frames=, top=, sort=, file= with %p, a header with pid and
-   program, invalid values refused, SHIM_STATS=no off, no descriptor taken
+3. Options: frames=, top=, sort=, file= with %p (one report per process of
+   a tree, each headed by its pid and program), invalid values refused, SHIM_STATS=no off, no descriptor taken
    and libgcc_s not loaded at start-up.
 Exit 0 when all hold, 1 with the reasons otherwise.
 """
@@ -158,6 +158,14 @@ with tempfile.TemporaryDirectory() as d:
     elif files[0] != os.path.join(d, "prof.%d" % int(
             re.search(r"pid (\d+)", open(files[0]).read()).group(1))):
         problems.append("file=: %p is not the pid in the header")
+    # A process tree: a report per process, each headed by its program.
+    for f in files:
+        os.unlink(f)
+    run(["bash", "-c", '"$0"; "$0"; exit 0', contended], "file=%s/prof.%%p" % d)
+    heads = sorted(re.search(r"^libshim: pid \d+ \((\S+)\)$", open(f).read(), re.M).group(1)
+                   for f in glob.glob(os.path.join(d, "prof.*")))
+    if heads != ["bash", "contended", "contended"]:
+        problems.append("a process tree's reports are headed %r" % heads)
 for bad in ["top=x", "sort=bogus", "frames=99", "colour=1", "hold=2"]:
     proc = run(["true"], bad)
     if not re.search(r"SHIM_STATS: .*(invalid value|unknown option|not a key=value)",
