@@ -117,8 +117,14 @@ for name, (table, kind) in where.items():
     close(name + " wait ms", nums[2], want["wait_ns"] / 1e6, slack=0.5)
     close(name + " max ms", nums[3], want["max_ns"] / 1e6, slack=0.5)
     if "hold_ns" in want and kind != "semaphore":
-        # The lock was let go between the two ends of the truth.
+        # The lock was let go between the two ends of the truth.  A
+        # spinner preempted between the lock's return and its own clock
+        # read holds the lock that much longer than its clock says; on a
+        # loaded machine spinners are preempted all the time, so for the
+        # spin lock only the lower bound is firm.
         lo, hi = want["hold_ns"] / 1e6, want["hold_hi_ns"] / 1e6
+        if kind == "spinlock":
+            hi = float("inf")
         if not 0.9 * lo - 2 <= nums[5] <= 1.1 * hi + 2:
             problems.append("%s held ms: report %g, truth %g to %g"
                             % (name, nums[5], lo, hi))
