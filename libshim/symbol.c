@@ -7,16 +7,23 @@
  * while waiting for a mutex held by the thread that names.  So the object
  * is found with _dl_find_object (glibc 2.35: lock-free, async-signal-safe)
  * and the symbol by walking that object's dynamic symbol table ourselves,
- * which is what dladdr would have searched: a function or variable the
+ * which is what dladdr would have searched.  A function or variable the
  * object does not export (a static one, or any in an executable linked
- * without -rdynamic) is named as object+offset, as by dladdr.
+ * without -rdynamic) is then looked for in the file's full symbol table,
+ * mapped once with open and mmap (system calls, no allocation: still
+ * async-signal-safe); in a stripped file it is object+offset.
  */
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "libshim/diag.h"
 #include "libshim/symbol.h"
@@ -81,6 +88,99 @@ static size_t put_hex(char *buf, size_t n, uintptr_t v)
 	return i;
 }
 
+/* The symbol of syms[0..count) that addr is in (the object loaded at
+ * base): inside a sized one, or the nearest unsized one below, as dladdr
+ * chooses. */
+static const ElfW(Sym) *best_symbol(const ElfW(Sym) *syms, size_t count,
+				    uintptr_t base, uintptr_t addr)
+{
+	const ElfW(Sym) *best = NULL;
+	for (size_t i = 1; i < count; i++) {
+		const ElfW(Sym) *s = &syms[i];
+		int type = ELF64_ST_TYPE(s->st_info);
+		if (s->st_shndx == SHN_UNDEF || s->st_value == 0 ||
+		    (type != STT_FUNC && type != STT_OBJECT &&
+		     type != STT_GNU_IFUNC))
+			continue;
+		uintptr_t lo = base + s->st_value;
+		if (lo > addr || (s->st_size != 0 && addr >= lo + s->st_size))
+			continue;
+		if (best == NULL || base + best->st_value < lo)
+			best = s;
+	}
+	return best;
+}
+
+/*
+ * The full symbol table (.symtab) of an object's file, which also names
+ * static functions and variables, mapped read-only once per object and
+ * kept: a stripped file has none.  Slots are claimed with a CAS and
+ * published by their key, so concurrent callers (a lock call, a signal
+ * handler) need no lock; two racing for one object may both map it.
+ */
+struct symfile {
+	_Atomic int claimed;
+	_Atomic(const struct link_map *) map; /* set last */
+	const ElfW(Sym) *syms;
+	size_t count;
+	const char *strs;
+};
+static struct symfile symfiles[32];
+
+static void map_symtab(const struct link_map *map, struct symfile *f)
+{
+	const char *path = map->l_name != NULL && map->l_name[0] != '\0'
+				   ? map->l_name
+				   : "/proc/self/exe";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return;
+	void *p = fstat(fd, &st) == 0 && st.st_size > (off_t)sizeof(ElfW(Ehdr))
+			  ? mmap(NULL, (size_t)st.st_size, PROT_READ,
+				 MAP_PRIVATE, fd, 0)
+			  : MAP_FAILED;
+	close(fd);
+	if (p == MAP_FAILED)
+		return;
+	size_t size = (size_t)st.st_size;
+	const ElfW(Ehdr) *eh = p;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_shentsize != sizeof(ElfW(Shdr)) ||
+	    eh->e_shoff + (size_t)eh->e_shnum * sizeof(ElfW(Shdr)) > size)
+		return;
+	const ElfW(Shdr) *sh = (const void *)((const char *)p + eh->e_shoff);
+	for (unsigned i = 0; i < eh->e_shnum; i++) {
+		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+			continue;
+		const ElfW(Shdr) *str = &sh[sh[i].sh_link];
+		if (sh[i].sh_offset + sh[i].sh_size > size ||
+		    str->sh_offset + str->sh_size > size || str->sh_size == 0 ||
+		    ((const char *)p)[str->sh_offset + str->sh_size - 1] != '\0')
+			return;
+		f->syms = (const void *)((const char *)p + sh[i].sh_offset);
+		f->count = sh[i].sh_size / sizeof(ElfW(Sym));
+		f->strs = (const char *)p + str->sh_offset;
+		return;
+	}
+}
+
+static const struct symfile *symfile_of(const struct link_map *map)
+{
+	for (size_t i = 0; i < sizeof symfiles / sizeof *symfiles; i++) {
+		struct symfile *f = &symfiles[i];
+		if (atomic_load_explicit(&f->map, memory_order_acquire) == map)
+			return f;
+		int expect = 0;
+		if (!atomic_compare_exchange_strong(&f->claimed, &expect, 1))
+			continue;
+		map_symtab(map, f);
+		atomic_store_explicit(&f->map, map, memory_order_release);
+		return f;
+	}
+	return NULL;
+}
+
 bool shim_symbolize(uintptr_t addr, char *buf, size_t n)
 {
 	struct dl_find_object fo;
@@ -106,25 +206,15 @@ bool shim_symbolize(uintptr_t addr, char *buf, size_t n)
 			gnu = (const void *)dyn_addr(map, d->d_un.d_ptr);
 	}
 	const ElfW(Sym) *best = NULL;
-	if (symtab != NULL && strtab != NULL) {
-		size_t count = symbol_count(hash, gnu);
-		for (size_t i = 1; i < count; i++) {
-			const ElfW(Sym) *s = &symtab[i];
-			int type = ELF64_ST_TYPE(s->st_info);
-			if (s->st_shndx == SHN_UNDEF || s->st_value == 0 ||
-			    (type != STT_FUNC && type != STT_OBJECT &&
-			     type != STT_GNU_IFUNC))
-				continue;
-			uintptr_t lo = map->l_addr + s->st_value;
-			if (lo > addr)
-				continue;
-			/* Inside a sized symbol, or the nearest unsized one
-			 * below, as dladdr chooses. */
-			if (s->st_size != 0 && addr >= lo + s->st_size)
-				continue;
-			if (best == NULL ||
-			    map->l_addr + best->st_value < lo)
-				best = s;
+	if (symtab != NULL && strtab != NULL)
+		best = best_symbol(symtab, symbol_count(hash, gnu), map->l_addr,
+				   addr);
+	if (best == NULL) {
+		/* Not exported: the file's own table may know it. */
+		const struct symfile *f = symfile_of(map);
+		if (f != NULL && f->syms != NULL) {
+			best = best_symbol(f->syms, f->count, map->l_addr, addr);
+			strtab = f->strs;
 		}
 	}
 	/* The executable's link map has an empty name. */
