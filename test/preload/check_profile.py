@@ -130,8 +130,13 @@ for name, (table, kind) in where.items():
                             % (name, nums[5], lo, hi))
     if "owners" in want:
         close(name + " owners", nums[7], want["owners"], rel=0.0, slack=0)
+    worker = {"hot_mutex": "mutex_worker", "onecpu_mutex": "onecpu_worker",
+              "count_spin": "spin_worker", "slot_sem": "sem_worker"}.get(name, "rw_worker")
     if not got[0][3]:
         problems.append("%s: no call stack" % name)
+    elif not got[0][3][0].startswith(worker + "+"):
+        # A static function: named from the file's symbol table.
+        problems.append("%s: blocked at %r, not in %s" % (name, got[0][3][0], worker))
     elif len(got[0][3]) > 4:
         problems.append("%s: %d frames for frames=4" % (name, len(got[0][3])))
 for table, rows in t.items():
