@@ -158,12 +158,13 @@ static bool ask_stack(struct shim_thread *td, struct diag_thread *r)
 
 static unsigned interrupted_stack(uintptr_t *out);
 
-/* self: td is the calling thread, in_handler: in the dump signal's handler. */
+/* self: td is the calling thread (NULL: one libshim has no descriptor
+ * for), in_handler: in the dump signal's handler. */
 static void out_thread(struct outbuf *o, struct shim_thread *td, bool self,
 		       bool in_handler)
 {
-	struct diag_thread *r = record_of(td->td_tp);
-	pid_t tid = tid_of(td);
+	struct diag_thread *r = td != NULL ? record_of(td->td_tp) : &diag_self;
+	pid_t tid = td != NULL ? tid_of(td) : shim_tid();
 	out_str(o, "libshim: thread ");
 	out_dec(o, (uint64_t)tid);
 	out_str(o, " ");
@@ -212,16 +213,23 @@ static void out_thread(struct outbuf *o, struct shim_thread *td, bool self,
 
 static void dump_all(struct outbuf *o, bool in_handler)
 {
-	struct shim_thread *me = shim_self_if_known();
+	/* By tid: a descriptor may be listed before its thread knows it. */
+	pid_t self = shim_tid();
+	bool listed = false;
+	for (struct shim_thread *td = shim_threads_first(); td != NULL;
+	     td = td->td_next)
+		listed |= tid_of(td) == self;
 	out_str(o, "libshim: thread dump of pid ");
 	out_dec(o, (uint64_t)shim_pid());
 	out_str(o, " (");
 	out_str(o, program_invocation_short_name);
 	out_str(o, "):\n");
+	if (!listed)
+		out_thread(o, NULL, true, in_handler); /* a thread never adopted */
 	for (struct shim_thread *td = shim_threads_first(); td != NULL;
 	     td = td->td_next)
 		if (tid_of(td) != 0)
-			out_thread(o, td, td == me, in_handler);
+			out_thread(o, td, tid_of(td) == self, in_handler);
 	out_str(o, "libshim: end of thread dump\n");
 	out_flush(o);
 }

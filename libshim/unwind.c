@@ -10,6 +10,14 @@
 static struct shim_unwind unwinder;
 static _Atomic int unwinder_state; /* 0 not tried, 1 loaded, -1 unavailable */
 
+static _Unwind_Reason_Code first_frame_only(struct _Unwind_Context *ctx,
+					    void *arg)
+{
+	(void)ctx;
+	(void)arg;
+	return _URC_END_OF_STACK;
+}
+
 const struct shim_unwind *shim_unwinder(void)
 {
 	struct shim_unwind *u = &unwinder;
@@ -28,6 +36,12 @@ const struct shim_unwind *shim_unwinder(void)
 				    u->get_ip
 			    ? 1
 			    : -1;
+		/* The unwinder's first use runs its own one-time set-up
+		 * through pthread_once, which may need this thread's
+		 * descriptor (malloc): do it here, not first in a lock call
+		 * or a signal handler of the diagnostics. */
+		if (s == 1)
+			u->backtrace(first_frame_only, NULL);
 		__atomic_store_n(&unwinder_state, s, __ATOMIC_RELEASE);
 	}
 	return s == 1 ? u : NULL;
