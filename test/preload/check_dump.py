@@ -11,6 +11,8 @@ Runs hang (hang.c) with LD_PRELOAD=LIBSHIM:
    cycle), and on SIGQUIT the dump shows "waiter" parked on the condvar
    never_signalled holding lock_a, and "blocked" waiting on lock_a held by
    "waiter", each with its call stack;
+ - alone: a program whose only thread libshim never had to know is
+   shown once, with its stack;
  - SHIM_DUMP=SIGBOGUS is refused with a message.
 Exit 0 when all hold, 1 with the reasons otherwise.
 """
@@ -100,6 +102,11 @@ if not re.search(r'waiting \(parked\) on mutex 0x[0-9a-f]+ lock_a\+0x0 .* for [0
                  r'held by thread \d+ "waiter"', blocked) or "wait_behind_waiter+" not in blocked:
     problems.append("condvar: 'blocked' is not shown waiting on lock_a held by the waiter:\n"
                     + (blocked or text))
+
+text = run_until("alone", "SIGQUIT", True)
+threads = re.findall(r'^libshim: thread \d+ "hang": running \(printing this dump\)$', text, re.M)
+if len(threads) != 1 or "main+" not in text:
+    problems.append("alone: main is not shown once, with its stack:\n" + text)
 
 proc = subprocess.run(["true"], env=dict(os.environ, LD_PRELOAD=lib, SHIM_DUMP="SIGBOGUS"),
                       capture_output=True, text=True, timeout=30)
