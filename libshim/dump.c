@@ -43,10 +43,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/syscall.h"
 #include "compat/lwp.h"
 #include "libshim/diag.h"
 #include "libshim/outbuf.h"
@@ -90,10 +92,14 @@ static void out_name(struct outbuf *o, pid_t tid)
 	while (k > 0)
 		path[n++] = digits[--k];
 	memcpy(path + n, "/comm", 6);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t r = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	/* Raw calls: libshim's are cancellation points (see outbuf.c). */
+	long fd = shim_syscall4(SYS_openat, AT_FDCWD, (long)path,
+				O_RDONLY | O_CLOEXEC, 0);
+	long r = fd >= 0 ? shim_syscall3(SYS_read, fd, (long)buf,
+					 sizeof buf - 1)
+			 : -1;
 	if (fd >= 0)
-		close(fd);
+		shim_syscall1(SYS_close, fd);
 	if (r <= 0)
 		r = 0;
 	if (r > 0 && buf[r - 1] == '\n')
@@ -151,7 +157,7 @@ static bool ask_stack(struct shim_thread *td, struct diag_thread *r)
 		if (diag_now() > until)
 			return false;
 		struct timespec ms = { 0, 1000000 };
-		nanosleep(&ms, NULL);
+		shim_syscall2(SYS_nanosleep, (long)&ms, 0); /* raw: see out_name */
 	}
 	return true;
 }

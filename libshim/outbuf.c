@@ -2,24 +2,28 @@
  * libshim/outbuf.c -- async-signal-safe formatted output (outbuf.h).
  */
 #include <errno.h>
-#include <unistd.h>
+#include <sys/syscall.h>
 
+#include "arch/x86_64/syscall.h"
 #include "libshim/outbuf.h"
 
 void out_flush(struct outbuf *o)
 {
 	size_t done = 0;
-	int saved = errno; /* a signal handler must leave errno alone */
+	/* The raw call: libshim's write() is a cancellation point, which
+	 * must not act inside a lock call or a signal handler; and errno
+	 * stays the interrupted code's. */
 	while (done < o->len) {
-		ssize_t w = write(o->fd, o->buf + done, o->len - done);
-		if (w < 0 && errno == EINTR)
+		long w = shim_syscall3(SYS_write, o->fd,
+				       (long)(o->buf + done),
+				       (long)(o->len - done));
+		if (w == -EINTR)
 			continue;
 		if (w <= 0)
 			break;
 		done += (size_t)w;
 	}
 	o->len = 0;
-	errno = saved;
 }
 
 static void out_char(struct outbuf *o, char c)

@@ -23,8 +23,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
+#include <sys/syscall.h>
 
+#include "arch/x86_64/syscall.h"
 #include "libshim/diag.h"
 #include "libshim/symbol.h"
 
@@ -132,7 +133,10 @@ static void map_symtab(const struct link_map *map, struct symfile *f)
 	const char *path = map->l_name != NULL && map->l_name[0] != '\0'
 				   ? map->l_name
 				   : "/proc/self/exe";
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Raw open and close: libshim's are cancellation points, which must
+	 * not act inside a lock call or a signal handler. */
+	int fd = (int)shim_syscall4(SYS_openat, AT_FDCWD, (long)path,
+				    O_RDONLY | O_CLOEXEC, 0);
 	struct stat st;
 	if (fd < 0)
 		return;
@@ -140,7 +144,7 @@ static void map_symtab(const struct link_map *map, struct symfile *f)
 			  ? mmap(NULL, (size_t)st.st_size, PROT_READ,
 				 MAP_PRIVATE, fd, 0)
 			  : MAP_FAILED;
-	close(fd);
+	shim_syscall1(SYS_close, fd);
 	if (p == MAP_FAILED)
 		return;
 	size_t size = (size_t)st.st_size;
