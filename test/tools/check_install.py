@@ -7,8 +7,8 @@ Configures SRCDIR afresh in a temporary directory with a prefix, a libdir
 only the library and the tools (-Dtests=disabled -Dbench=false), installs
 with `meson install --destdir`, and runs the installed shimrun from the
 staging tree, directly and through a symlink elsewhere: it must preload
-the staged libshim.so (SHIM_STATS's line is the proof).  libshim.pc must
-be installed too.  Exit 0 when all hold, 1 otherwise.
+the staged libshim.so (SHIM_STATS's line is the proof).  The manual pages
+and libshim.pc must be installed too.  Exit 0 when all hold, 1 otherwise.
 """
 import os
 import pathlib
@@ -43,7 +43,9 @@ with tempfile.TemporaryDirectory() as tmp:
     root = stage / PREFIX.lstrip("/")
     installed = root / BINDIR / "shimrun"
     lib = (root / LIBDIR / "libshim.so").resolve()
-    for path in [installed, lib, root / LIBDIR / "pkgconfig" / "libshim.pc"]:
+    for path in [installed, lib, root / LIBDIR / "pkgconfig" / "libshim.pc",
+                 root / "share/man/man1/shimrun.1",
+                 root / "share/man/man7/libshim.7"]:
         if not path.exists():
             problems.append("not installed: %s" % path.relative_to(stage))
     link = tmp / "elsewhere" / "shimrun"
