@@ -14,12 +14,15 @@ set -eu
 # test/realprogs: the programs run under libshim.  gcc brings libgomp (the
 # OpenMP program); libopenblas0-pthread makes numpy's BLAS the threaded
 # OpenBLAS (Debian's alternatives rank it above the reference BLAS).
+# test/tools: groff (groff-base) renders the manual pages (tools.man).
 packages="meson ninja-build pkg-config gcc g++ libcmocka-dev
 python3 binutils
 xz-utils zstd pigz pbzip2 coreutils git ripgrep nodejs
 python3-numpy libopenblas0-pthread stress-ng
 valgrind
-libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0"
+libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
+groff-base
+"
 
 missing=
 for p in $packages; do
