@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -14,6 +15,7 @@
 #include "arch/x86_64/syscall.h"
 #include "libshim/attr.h"
 #include "libshim/lock.h"
+#include "libshim/nocancel.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 
@@ -409,28 +411,58 @@ SHIM_EXPORT int pthread_getattr_default_np(pthread_attr_t *attr)
 	return 0;
 }
 
+/*
+ * The end of the mapping in /proc/self/maps that holds addr, and the end
+ * of the mapping below it (0 if none).  Raw system calls and a buffer on
+ * the stack: an allocator may ask for the main thread's stack from inside
+ * malloc (Boehm GC, jemalloc's start-up), so this must not call it.
+ */
+static void maps_around(uintptr_t addr, uintptr_t *hi, uintptr_t *prev_hi)
+{
+	*hi = *prev_hi = 0;
+	int fd = nocancel_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	/* Each line starts "start-end "; a line may straddle two reads, so
+	 * parse one character at a time: 0 start, 1 end, 2 rest of line. */
+	uintptr_t lo = 0, end = 0, last = 0;
+	int field = 0;
+	char buf[1024];
+	ssize_t n;
+	while (*hi == 0 && (n = nocancel_read(fd, buf, sizeof buf)) > 0) {
+		for (ssize_t i = 0; i < n && *hi == 0; i++) {
+			char c = buf[i];
+			int digit = c >= '0' && c <= '9' ? c - '0'
+				  : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+			if (field == 0 && digit >= 0) {
+				lo = lo << 4 | (unsigned)digit;
+			} else if (field == 0) {
+				field = 1;
+			} else if (field == 1 && digit >= 0) {
+				end = end << 4 | (unsigned)digit;
+			} else if (field == 1) {
+				if (lo <= addr && addr < end) {
+					*hi = end;
+					*prev_hi = last;
+				}
+				last = end;
+				field = 2;
+			} else if (c == '\n') {
+				lo = end = 0;
+				field = 0;
+			}
+		}
+	}
+	nocancel_close(fd);
+}
+
 /* The main thread's stack as glibc reports it: the mapping that holds
  * the stack, grown down to RLIMIT_STACK but never into the mapping below. */
 static void main_stack(void **low, size_t *size)
 {
 	extern void *__libc_stack_end;
-	uintptr_t end = (uintptr_t)__libc_stack_end, hi = 0, prev_hi = 0;
-	FILE *f = fopen("/proc/self/maps", "re");
-	if (f) {
-		unsigned long a, b, last = 0;
-		char line[256];
-		while (fgets(line, sizeof line, f)) {
-			if (sscanf(line, "%lx-%lx", &a, &b) != 2)
-				continue;
-			if (a <= end && end < b) {
-				hi = b;
-				prev_hi = last;
-				break;
-			}
-			last = b;
-		}
-		fclose(f);
-	}
+	uintptr_t end = (uintptr_t)__libc_stack_end, hi, prev_hi;
+	maps_around(end, &hi, &prev_hi);
 	struct rlimit rl;
 	size_t lim = DEFAULT_STACK_UNLIMITED * 4;
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
@@ -442,21 +474,6 @@ static void main_stack(void **low, size_t *size)
 		lo = prev_hi;
 	*low = (void *)lo;
 	*size = hi - lo;
-}
-
-void shim_attr_of_running(struct shim_thread *td)
-{
-	pthread_attr_init(&td->td_attr);
-	struct attr *a = attr_of(&td->td_attr);
-	if (*td->td_tidp == shim_pid()) {
-		void *low;
-		size_t size;
-		main_stack(&low, &size);
-		a->stackaddr = (char *)low + size;
-		a->stacksize = size;
-		a->flags |= ATTR_STACKADDR;
-		a->guardsize = 0;
-	}
 }
 
 SHIM_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
@@ -480,11 +497,15 @@ SHIM_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 		a->stackaddr = (char *)td->td_map + td->td_map_size;
 		a->stacksize = td->td_map_size - td->td_guard_size;
 		a->guardsize = td->td_guard_size;
-	} else if (!(a->flags & ATTR_STACKADDR)) {
-		/* A thread glibc made: glibc's TCB knows its stack. */
+	} else {
+		/* A thread glibc made: glibc's TCB knows its stack.  Not the
+		 * initial thread's (no stack block), which is measured only
+		 * now, when asked, never at adoption. */
 		void *base;
 		tcb_get_stackblock(td->td_tp, &base, &a->stacksize,
 				   &a->guardsize);
+		if (a->stacksize == 0)
+			main_stack(&base, &a->stacksize);
 		a->stackaddr = (char *)base + a->stacksize;
 	}
 	a->flags |= ATTR_STACKADDR;

@@ -1,9 +1,18 @@
 /*
  * libshim/self.c -- the calling thread's descriptor, and adoption of
  * threads libshim did not create.
+ *
+ * Adoption runs on a thread's first call that needs a descriptor, and
+ * that call may come from anywhere: from inside a malloc replacement that
+ * holds its own lock and asks pthread_self() or takes a pthread mutex
+ * while the process starts (jemalloc, tcmalloc), from a signal handler,
+ * from inside park_wait.  So adoption allocates nothing through malloc,
+ * reads no file and takes no lock a waiting thread could already hold:
+ * the initial thread's descriptor is static, another thread's is one
+ * anonymous mapping, and what used to be measured here (the initial
+ * thread's stack) is measured when pthread_getattr_np asks for it.
  */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -18,8 +27,13 @@
 __thread struct shim_thread *shim_self_td
 	__attribute__((tls_model("initial-exec")));
 
-extern int __cxa_thread_atexit_impl(void (*)(void *), void *, void *);
-extern void *__dso_handle;
+/* The initial thread's descriptor: it lives as long as the process
+ * (exit() runs TLS destructors while other threads may still unpark it).
+ * In a fork child the survivor may be a glibc thread never adopted, whose
+ * tid is now the pid; main_td then belongs to the parent's initial thread,
+ * dead here but still named by the copied thread list, so that survivor
+ * gets a mapping instead. */
+static struct shim_thread main_td;
 
 void shim_set_self(struct shim_thread *td)
 {
@@ -38,23 +52,28 @@ static void adopted_exit(void *p)
 
 struct shim_thread *shim_adopt(void)
 {
-	/* mmap, not malloc: adoption may happen inside a signal handler. */
-	struct shim_thread *td = mmap(NULL, sizeof *td, PROT_READ | PROT_WRITE,
-				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (td == MAP_FAILED)
-		return NULL;
+	void *tp = arch_thread_pointer();
+	pid_t *tidp = shim_tcb_tid_word(tp);
+	bool initial = *tidp == shim_pid();
+	struct shim_thread *td = &main_td;
+	if (!initial || main_td.td_self != NULL) {
+		/* mmap, not malloc: see the top of this file. */
+		td = mmap(NULL, sizeof *td, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (td == MAP_FAILED)
+			return NULL;
+	}
 	td->td_self = td;
-	td->td_tp = arch_thread_pointer();
-	td->td_tidp = shim_tcb_tid_word(td->td_tp);
+	td->td_tp = tp;
+	td->td_tidp = tidp;
 	td->td_adopted = true;
 	td->td_state = TD_JOINABLE;
-	shim_attr_of_running(td);
+	pthread_attr_init(&td->td_attr);
 	shim_self_td = td;
+	/* The list lock is a libshim mutex: if it is contended, park_wait
+	 * finds the descriptor set just above and adopts nothing again. */
 	shim_thread_list(td);
-	/* glibc runs this when a thread it made exits.  Not for the main
-	 * thread: exit() runs TLS destructors while other threads may still
-	 * unpark it, so its descriptor lives as long as the process. */
-	if (*td->td_tidp != shim_pid())
-		__cxa_thread_atexit_impl(adopted_exit, td, &__dso_handle);
+	if (!initial)
+		tcb_at_glibc_thread_exit(adopted_exit, td);
 	return td;
 }

@@ -55,9 +55,6 @@ SHIM_HIDDEN bool shim_threads_exist(void);
  * PTHREAD_DESTRUCTOR_ITERATIONS rounds). */
 SHIM_HIDDEN void shim_tsd_run_destructors(struct shim_thread *td);
 
-/* attr.c: fill td->td_attr for a thread that is already running. */
-SHIM_HIDDEN void shim_attr_of_running(struct shim_thread *td);
-
 /* The calling thread's priority if it runs under SCHED_FIFO or SCHED_RR,
  * else 0 (sched.c; a system call). */
 SHIM_HIDDEN int shim_rt_priority(void);

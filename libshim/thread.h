@@ -6,7 +6,8 @@
  * TLS, at the top of their stack mapping.  Threads libshim did not create
  * (the main thread, threads glibc starts for timer_create or AIO) are
  * adopted on their first call that needs a descriptor: shim_self() gives
- * them one, freed when glibc runs that thread's TLS destructors.
+ * them one without allocating through malloc (self.c), the initial
+ * thread's static, another's freed from glibc's exit path of that thread.
  */
 #ifndef SHIM_THREAD_H
 #define SHIM_THREAD_H

@@ -10,14 +10,19 @@ set -eu
 # build: meson ninja-build pkg-config gcc g++ libcmocka-dev
 # test runners: python3, binutils (nm); test/fault: valgrind (memcheck,
 # and <valgrind/memcheck.h> for the stack hand-over note in compat/linux)
+# test/preload/allocators.py: jemalloc, tcmalloc, mimalloc beside libshim
 # test/realprogs: the programs run under libshim.  gcc brings libgomp (the
 # OpenMP program); libopenblas0-pthread makes numpy's BLAS the threaded
 # OpenBLAS (Debian's alternatives rank it above the reference BLAS).
+# test/tools: groff (groff-base) renders the manual pages (tools.man).
 packages="meson ninja-build pkg-config gcc g++ libcmocka-dev
 python3 binutils
 xz-utils zstd pigz pbzip2 coreutils git ripgrep nodejs
 python3-numpy libopenblas0-pthread stress-ng
-valgrind"
+valgrind
+libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
+groff-base
+"
 
 missing=
 for p in $packages; do

@@ -15,6 +15,7 @@
 #include <gnu/libc-version.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -332,6 +333,41 @@ void tcb_glibc_thread_exit(void *result)
 	shim_init();
 	glibc_pthread_exit(result);
 	__builtin_unreachable();
+}
+
+/*
+ * A glibc TSD key, created with glibc's own pthread_key_create: glibc runs
+ * its destructor from its exit path of every thread it made, and its value
+ * for a key below 32 lives in the TCB (specific_1stblock), so neither call
+ * allocates -- unlike __cxa_thread_atexit_impl, which callocs.  Resolved on
+ * first use with dlvsym, which allocates nothing when the symbol is found;
+ * the first glibc thread to get here makes the key, any racing one waits
+ * the few instructions that takes.
+ */
+void tcb_at_glibc_thread_exit(void (*fn)(void *), void *arg)
+{
+	enum { KEY_NONE, KEY_MAKING, KEY_READY, KEY_FAILED };
+	static _Atomic int state;
+	static pthread_key_t key;
+	static int (*set)(pthread_key_t, const void *);
+
+	int s = KEY_NONE;
+	if (__atomic_compare_exchange_n((int *)&state, &s, KEY_MAKING, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+		int (*make)(pthread_key_t *, void (*)(void *)) =
+			(int (*)(pthread_key_t *, void (*)(void *)))dlvsym(
+				RTLD_NEXT, "pthread_key_create", "GLIBC_2.34");
+		set = (int (*)(pthread_key_t, const void *))dlvsym(
+			RTLD_NEXT, "pthread_setspecific", "GLIBC_2.34");
+		s = make && set && make(&key, fn) == 0 ? KEY_READY : KEY_FAILED;
+		__atomic_store_n((int *)&state, s, __ATOMIC_RELEASE);
+	}
+	while (s == KEY_MAKING) {
+		sched_yield();
+		s = __atomic_load_n((int *)&state, __ATOMIC_ACQUIRE);
+	}
+	if (s == KEY_READY)
+		set(key, arg);
 }
 
 struct robust_list_head *tcb_robust_head(void)

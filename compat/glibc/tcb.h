@@ -63,6 +63,14 @@ SHIM_HIDDEN void tcb_thread_exit(void);
  * glibc's bookkeeping for it stays right. */
 SHIM_HIDDEN _Noreturn void tcb_glibc_thread_exit(void *result);
 
+/*
+ * Have glibc call fn(arg) when the calling thread, one glibc created, ends
+ * (after its C++ thread_local destructors, among glibc's own TSD
+ * destructors).  fn must be the same function on every call.  Allocates
+ * nothing: the thread may be inside a malloc replacement.
+ */
+SHIM_HIDDEN void tcb_at_glibc_thread_exit(void (*fn)(void *), void *arg);
+
 /* Keep glibc's own count of threads (+1 on create, -1 on exit). */
 SHIM_HIDDEN void tcb_count_thread(int delta);
 

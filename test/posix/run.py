@@ -6,13 +6,16 @@ libshim preloaded, and the two results compared.
 
 The suite is not part of libshim and is not in CI (it needs the network
 once): Debian ships its source as posixtestsuite_1.5.2.orig.tar.gz, which
-this script downloads, checks against its SHA-256, and unpacks into the
-work directory.  Each test's exit status is the PTS result code (0 PASS,
-1 FAIL, 2 UNRESOLVED, 4 UNSUPPORTED, 5 UNTESTED; 124 here: timed out;
-128+N: killed by signal N).
+this script downloads (from --url), checks against its SHA-256, and unpacks
+into the work directory.  Without the network the download gives up after
+--connect-timeout seconds (20) without an answer and exits 2 with the
+reason.  Each test's exit status is the PTS result code (0 PASS, 1 FAIL,
+2 UNRESOLVED, 4 UNSUPPORTED, 5 UNTESTED; 124 here: timed out; 128+N:
+killed by signal N).
 
     python3 test/posix/run.py [--lib build/libshim.so] [--work DIR]
                               [--jobs N] [--timeout S] [--markdown FILE]
+                              [--url URL] [--connect-timeout S]
 
 Prints every test whose two results differ, then a summary; --markdown
 writes the same as a table.  Exit status 1 if a test passes with glibc and
@@ -21,9 +24,11 @@ not with libshim.
 import argparse
 import concurrent.futures
 import hashlib
+import http.client
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -47,11 +52,30 @@ def result_name(code):
     return "EXIT %d" % code
 
 
-def fetch(work):
+def download(url, tarball, timeout):
+    """Exit 2 with the reason when the server cannot be reached or stops
+    answering for `timeout` seconds (no network: without a timeout the
+    connect or the first read waits for ever)."""
+    print("downloading", url, file=sys.stderr)
+    # Into a side file: an interrupted download leaves no tarball behind.
+    part = tarball.with_name(tarball.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply, \
+                open(part, "wb") as out:
+            shutil.copyfileobj(reply, out)
+    except (OSError, http.client.HTTPException) as e:
+        part.unlink(missing_ok=True)
+        reason = getattr(e, "reason", None) or e
+        print("run.py: cannot download %s: %s" % (url, reason),
+              file=sys.stderr)
+        sys.exit(2)
+    part.rename(tarball)
+
+
+def fetch(work, url, timeout):
     tarball = work / TARBALL
     if not tarball.exists():
-        print("downloading", URL, file=sys.stderr)
-        urllib.request.urlretrieve(URL, tarball)
+        download(url, tarball, timeout)
     digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
     if digest != SHA256:
         sys.exit("%s: SHA-256 %s, want %s" % (tarball, digest, SHA256))
@@ -105,13 +129,15 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--timeout", type=int, default=30)
     ap.add_argument("--markdown")
+    ap.add_argument("--url", default=URL)
+    ap.add_argument("--connect-timeout", type=float, default=20)
     args = ap.parse_args()
     lib = pathlib.Path(args.lib).resolve()
     if not lib.exists():
         sys.exit("%s: no such library (build first)" % lib)
     work = pathlib.Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    root = fetch(work)
+    root = fetch(work, args.url, args.connect_timeout)
     bindir = work / "bin"
     bindir.mkdir(exist_ok=True)
 

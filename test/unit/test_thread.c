@@ -546,7 +546,12 @@ static void test_glibc_other_names(void **state)
 }
 
 static pthread_key_t timer_key;
-static _Atomic int timer_ok;
+static _Atomic int timer_ok, timer_value_destroyed;
+
+static void timer_value_gone(void *v)
+{
+	timer_value_destroyed = v == (void *)1 ? 1 : -1;
+}
 
 static void on_timer(union sigval v)
 {
@@ -571,7 +576,7 @@ static void on_timer(union sigval v)
 static void test_glibc_timer_thread_is_adopted(void **state)
 {
 	(void)state;
-	pthread_key_create(&timer_key, NULL);
+	pthread_key_create(&timer_key, timer_value_gone);
 	struct sigevent sev = {0};
 	sev.sigev_notify = SIGEV_THREAD;
 	sev.sigev_notify_function = on_timer;
@@ -581,8 +586,13 @@ static void test_glibc_timer_thread_is_adopted(void **state)
 	assert_int_equal(timer_settime(tm, 0, &its, NULL), 0);
 	for (int i = 0; i < 300 && timer_ok == 0; i++)
 		usleep(10000);
+	/* glibc ends the notification thread after the call: libshim's TSD
+	 * destructors run then, from glibc's exit path. */
+	for (int i = 0; i < 300 && timer_value_destroyed == 0; i++)
+		usleep(10000);
 	timer_delete(tm);
 	assert_int_equal(timer_ok, 1);
+	assert_int_equal(timer_value_destroyed, 1);
 	pthread_key_delete(timer_key);
 }
 
