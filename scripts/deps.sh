@@ -13,8 +13,10 @@ set -eu
 # test/realprogs: the programs run under libshim.  gcc brings libgomp (the
 # OpenMP program); libopenblas0-pthread makes numpy's BLAS the threaded
 # OpenBLAS (Debian's alternatives rank it above the reference BLAS).
+# test/debug: gdb (and its gcore), run in batch mode on libshim threads.
 packages="meson ninja-build pkg-config gcc g++ libcmocka-dev
 python3 binutils
+gdb
 xz-utils zstd pigz pbzip2 coreutils git ripgrep nodejs
 python3-numpy libopenblas0-pthread stress-ng
 valgrind"

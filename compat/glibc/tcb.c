@@ -9,7 +9,9 @@
  * descriptors {bits, count, offset}) are checked against those, and all of
  * them against a TCB glibc built itself (a helper thread made once by
  * glibc's pthread_create, which also puts glibc in multi-threaded mode the
- * way glibc itself does it).  Any mismatch: refuse to run.
+ * way glibc itself does it).  Any mismatch: refuse to run.  A running
+ * thread's TCB is on glibc's list of threads, as glibc's are (see
+ * tcb_list_enter).
  */
 #include <dlfcn.h>
 #include <gnu/libc-version.h>
@@ -45,6 +47,8 @@ enum {
 	OFF_CANCELHANDLING = 776,
 	OFF_SPECIFIC_1STBLOCK = 784,
 	OFF_SPECIFIC = 1296,
+	OFF_REPORT_EVENTS = 1553,
+	OFF_USER_STACK = 1554,    /* bool, right after report_events */
 	OFF_STACKBLOCK = 1680,
 	OFF_STACKBLOCK_SIZE = 1688,
 	OFF_GUARDSIZE = 1696,
@@ -70,6 +74,12 @@ extern const unsigned int _thread_db_pthread_list[3] __attribute__((weak));
 extern const unsigned int _thread_db_pthread_cancelhandling[3] __attribute__((weak));
 extern const unsigned int _thread_db_pthread_specific[3] __attribute__((weak));
 extern const unsigned int _thread_db_pthread_dtvp[3] __attribute__((weak));
+extern const unsigned int _thread_db_pthread_report_events[3] __attribute__((weak));
+extern const unsigned int _thread_db_rtld_global__dl_stack_used[3] __attribute__((weak));
+extern const unsigned int _thread_db_rtld_global__dl_stack_user[3] __attribute__((weak));
+extern char _rtld_global[] __attribute__((weak));
+extern void __lll_lock_wait_private(int *) __attribute__((weak));
+extern void __lll_lock_wake_private(int *) __attribute__((weak));
 
 static size_t static_size, static_align;
 static long resp_offset;    /* &__resp - tp: __resp is libc's TLS var */
@@ -114,6 +124,108 @@ static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
+/*
+ * glibc's lists of running threads, list_t heads in ld.so's _rtld_global:
+ * libthread_db finds threads by walking them (a debugger reading a core
+ * file has no other way), dlopen copies a new module's static TLS into
+ * every thread on them, and dlclose waits on their gscope flags.  A
+ * libshim TCB sits on _dl_stack_user, the list of threads whose stack
+ * glibc did not allocate: glibc never caches, frees or reuses those, and
+ * a forked child keeps only the forking thread's entry (by its user_stack
+ * flag).  The fields follow _dl_stack_used in this order on 2.34..2.40;
+ * glibc publishes the offsets of the first two.
+ */
+struct glibc_list {
+	struct glibc_list *next, *prev;
+};
+enum {                          /* from _dl_stack_used */
+	RTLD_STACK_USER = 16,
+	RTLD_STACK_CACHE = 32,
+	RTLD_IN_FLIGHT_STACK = 56,  /* fork's record of a half-done edit */
+	RTLD_STACK_CACHE_LOCK = 64, /* int, glibc's private lll lock */
+};
+static struct glibc_list *stack_user;
+static int *stack_lock;
+
+/* glibc's own lll_lock/lll_unlock protocol: 0 free, 1 held, 2 held with
+ * waiters; glibc's slow paths do the futex calls. */
+static void stack_list_lock(void)
+{
+	int free = 0;
+	if (!__atomic_compare_exchange_n(stack_lock, &free, 1, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		__lll_lock_wait_private(stack_lock);
+}
+
+static void stack_list_unlock(void)
+{
+	if (__atomic_exchange_n(stack_lock, 0, __ATOMIC_RELEASE) > 1)
+		__lll_lock_wake_private(stack_lock);
+}
+
+static bool on_list(const struct glibc_list *head, const struct glibc_list *e)
+{
+	for (const struct glibc_list *p = head->next; p != head; p = p->next)
+		if (p == e)
+			return true;
+		else if (p == NULL)
+			return false;
+	return false;
+}
+
+/* Find the lists and check them: the calling thread, built by glibc, is
+ * on the one its user_stack flag names (the main thread on
+ * _dl_stack_user), and under the lock no list edit is in flight. */
+static void find_thread_lists(char *tp)
+{
+	const unsigned *used = _thread_db_rtld_global__dl_stack_used;
+	const unsigned *user = _thread_db_rtld_global__dl_stack_user;
+	if (used == NULL || user == NULL || used[0] != 128 || user[0] != 128 ||
+	    user[2] != used[2] + RTLD_STACK_USER)
+		refuse("glibc's thread lists are not laid out as expected");
+	char *base = _rtld_global + used[2];
+	stack_user = (struct glibc_list *)(base + RTLD_STACK_USER);
+	stack_lock = (int *)(base + RTLD_STACK_CACHE_LOCK);
+	int v = __atomic_load_n(stack_lock, __ATOMIC_RELAXED);
+	if (v < 0 || v > 2)
+		refuse("glibc's stack list lock is not where expected");
+
+	struct glibc_list *self = (struct glibc_list *)(tp + OFF_LIST);
+	struct glibc_list *cache = (struct glibc_list *)(base + RTLD_STACK_CACHE);
+	stack_list_lock();
+	bool ok = cache->next->prev == cache &&
+		  AT(base, RTLD_IN_FLIGHT_STACK, uintptr_t) == 0 &&
+		  (AT(tp, OFF_USER_STACK, bool)
+			   ? on_list(stack_user, self)
+			   : on_list((struct glibc_list *)base, self));
+	stack_list_unlock();
+	if (!ok)
+		refuse("glibc's thread lists do not hold the calling thread");
+}
+
+void tcb_list_enter(void *tp)
+{
+	struct glibc_list *e = (struct glibc_list *)((char *)tp + OFF_LIST);
+	stack_list_lock();
+	e->next = stack_user->next;
+	e->prev = stack_user;
+	stack_user->next->prev = e;
+	/* A debugger may read the list at any moment: the entry is whole
+	 * before the head points at it. */
+	__atomic_store_n(&stack_user->next, e, __ATOMIC_RELEASE);
+	stack_list_unlock();
+}
+
+void tcb_list_leave(void *tp)
+{
+	struct glibc_list *e = (struct glibc_list *)((char *)tp + OFF_LIST);
+	stack_list_lock();
+	e->next->prev = e->prev;
+	__atomic_store_n(&e->prev->next, e->next, __ATOMIC_RELEASE);
+	e->next = e->prev = e;
+	stack_list_unlock();
+}
+
 /* What the helper thread saw of its own, glibc-built, TCB. */
 static struct {
 	bool self_ok, tid_ok, robust_ok, specific_ok, rseq_ok;
@@ -138,7 +250,8 @@ void tcb_host_init(void)
 {
 	if (!_dl_allocate_tls || !_dl_allocate_tls_init || !_dl_deallocate_tls ||
 	    !_dl_get_tls_static_info || !__ctype_init || !__call_tls_dtors ||
-	    !&__nptl_nthreads)
+	    !&__nptl_nthreads || !_rtld_global || !__lll_lock_wait_private ||
+	    !__lll_lock_wake_private)
 		refuse("a GLIBC_PRIVATE function libshim needs is missing");
 	if (_thread_db_sizeof_pthread == NULL ||
 	    _thread_db_sizeof_pthread[0] != SIZEOF_PTHREAD)
@@ -150,6 +263,8 @@ void tcb_host_init(void)
 	check_descriptor(_thread_db_pthread_specific, 2048, OFF_SPECIFIC,
 			 "pthread.specific");
 	check_descriptor(_thread_db_pthread_dtvp, 64, OFF_DTV, "pthread.dtvp");
+	check_descriptor(_thread_db_pthread_report_events, 8, OFF_REPORT_EVENTS,
+			 "pthread.report_events");
 	if ((long)__rseq_offset != 0 && (long)__rseq_offset < OFF_RES)
 		refuse("rseq area overlaps the fields libshim writes");
 
@@ -158,6 +273,7 @@ void tcb_host_init(void)
 		static_align = 64;
 
 	char *tp = arch_thread_pointer();
+	find_thread_lists(tp);
 	void **resp = dlsym(RTLD_DEFAULT, "__resp");
 	if (resp == NULL)
 		refuse("__resp not found");
@@ -212,9 +328,12 @@ void *tcb_create(void *area_top)
 	AT(tp, OFF_STACK_GUARD, uintptr_t) = AT(creator, OFF_STACK_GUARD, uintptr_t);
 	AT(tp, OFF_POINTER_GUARD, uintptr_t) = AT(creator, OFF_POINTER_GUARD, uintptr_t);
 	AT(tp, OFF_FEATURE_1, unsigned) = AT(creator, OFF_FEATURE_1, unsigned);
-	/* fork() in glibc unlinks the child's own list entry: self-linked. */
+	/* Off glibc's lists until the thread runs (tcb_list_enter).  Its
+	 * stack is not glibc's: a forked child puts the entry back on
+	 * _dl_stack_user, where glibc never frees a stack. */
 	AT(tp, OFF_LIST, char *) = tp + OFF_LIST;
 	AT(tp, OFF_LIST + 8, char *) = tp + OFF_LIST;
+	AT(tp, OFF_USER_STACK, bool) = true;
 	/* Empty robust list; futex_offset as glibc computes it. */
 	AT(tp, OFF_ROBUST_PREV, char *) = tp + OFF_ROBUST_HEAD;
 	AT(tp, OFF_ROBUST_HEAD, char *) = tp + OFF_ROBUST_HEAD;
