@@ -259,14 +259,16 @@ def check_announced(out, threads):
         raise Failed("live: LWP %d was announced and still lives" % extra[0])
 
 
+def allow_cores():
+    """In the debuggee: cores as large as the hard limit allows."""
+    hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+
+
 def start_waiting(debuggee, lib, report, mode="wait", cwd=None):
     return subprocess.Popen([debuggee, mode, report], env=env_for(lib),
                             cwd=cwd, stdin=subprocess.DEVNULL,
-                            start_new_session=True,
-                            preexec_fn=lambda: resource.setrlimit(
-                                resource.RLIMIT_CORE,
-                                (resource.RLIM_INFINITY,
-                                 resource.RLIM_INFINITY)))
+                            start_new_session=True, preexec_fn=allow_cores)
 
 
 def stop(proc):
@@ -301,6 +303,8 @@ def mode_crash(debuggee, lib, tmp):
     if pattern.startswith("|") or "/" in pattern:
         raise Skip("core_pattern %r does not write cores into the working "
                    "directory" % pattern)
+    if resource.getrlimit(resource.RLIMIT_CORE)[1] == 0:
+        raise Skip("the hard core-size limit is 0")
     report = os.path.join(tmp, "report")
     proc = start_waiting(debuggee, lib, report, "crash", cwd=tmp)
     proc.wait(timeout=60)
