@@ -7,13 +7,14 @@
  * pthread_create then writes into struct pthread, we write here, at the
  * offsets below.  Offsets glibc publishes for libthread_db (_thread_db_*
  * descriptors {bits, count, offset}) are checked against those, and all of
- * them against a TCB glibc built itself (a helper thread made once by
- * glibc's pthread_create, which also puts glibc in multi-threaded mode the
- * way glibc itself does it).  Any mismatch: refuse to run.  A running
+ * them against a TCB glibc built itself (the calling thread's); glibc's
+ * own pthread_create puts glibc in multi-threaded mode, without making a
+ * thread (switch_glibc_to_threads).  Any mismatch: refuse to run.  A running
  * thread's TCB is on glibc's list of threads, as glibc's are (see
  * tcb_list_enter).
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <gnu/libc-version.h>
 #include <link.h>
 #include <pthread.h>
@@ -22,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/rseq.h>
+#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -80,6 +83,7 @@ extern const unsigned int _thread_db_rtld_global__dl_stack_user[3] __attribute__
 extern char _rtld_global[] __attribute__((weak));
 extern void __lll_lock_wait_private(int *) __attribute__((weak));
 extern void __lll_lock_wake_private(int *) __attribute__((weak));
+extern void _IO_enable_locks(void) __attribute__((weak));
 
 static size_t static_size, static_align;
 static long resp_offset;    /* &__resp - tp: __resp is libc's TLS var */
@@ -226,24 +230,62 @@ void tcb_list_leave(void *tp)
 	stack_list_unlock();
 }
 
-/* What the helper thread saw of its own, glibc-built, TCB. */
-static struct {
-	bool self_ok, tid_ok, robust_ok, specific_ok, rseq_ok;
-} seen;
-
-static void *inspect_glibc_tcb(void *arg)
+/* The calling thread's TCB, which glibc built (at start-up for the main
+ * thread, in its pthread_create for another), has glibc's layout: self
+ * pointers, the tid, the robust list the kernel knows, the first block of
+ * thread-specific data. */
+static bool glibc_tcb_as_expected(char *tp)
 {
-	(void)arg;
-	char *tp = arch_thread_pointer();
-	seen.self_ok = AT(tp, OFF_TCB, char *) == tp &&
-		       AT(tp, OFF_SELF, char *) == tp;
-	seen.tid_ok = AT(tp, OFF_TID, pid_t) == (pid_t)shim_syscall0(SYS_gettid);
-	seen.robust_ok = AT(tp, OFF_ROBUST_HEAD, char *) == tp + OFF_ROBUST_HEAD &&
-			 AT(tp, OFF_ROBUST_PREV, char *) == tp + OFF_ROBUST_HEAD;
-	seen.specific_ok = AT(tp, OFF_SPECIFIC, char *) == tp + OFF_SPECIFIC_1STBLOCK;
-	seen.rseq_ok = !rseq_on ||
-		       AT(tp, __rseq_offset + 4, int) >= 0; /* cpu_id */
-	return NULL;
+	void *head = NULL;
+	size_t len = 0;
+	if (shim_syscall3(SYS_get_robust_list, 0, (long)&head, (long)&len) != 0)
+		return false;
+	return AT(tp, OFF_TCB, char *) == tp && AT(tp, OFF_SELF, char *) == tp &&
+	       AT(tp, OFF_TID, pid_t) == (pid_t)shim_syscall0(SYS_gettid) &&
+	       head == tp + OFF_ROBUST_HEAD && len == 24 &&
+	       AT(tp, OFF_SPECIFIC, char *) == tp + OFF_SPECIFIC_1STBLOCK;
+}
+
+/* SIGSETXID, glibc's signal for its set*id broadcast. */
+#define SIGSETXID 33
+
+/*
+ * glibc's pthread_create does its one-time switch to multi-threaded mode
+ * first of all (its late_init: the SIGSETXID handler, which is internal to
+ * glibc, and both copies of __libc_single_threaded), before it looks at
+ * its attributes.  So ask it for a thread with a guard size it rejects
+ * (it overflows when rounded to pages): the switch happens, no thread is
+ * made (a debugger would show it come and go).  What a successful create
+ * would do after that is done here: FILE locks on, the caller's
+ * multiple_threads flag set.
+ */
+static void switch_glibc_to_threads(char *tp)
+{
+	typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
+				 void *(*)(void *), void *);
+	create_fn create = (create_fn)dlvsym(RTLD_NEXT, "pthread_create",
+					     "GLIBC_2.2.5");
+	int (*attr_init)(pthread_attr_t *) = (int (*)(pthread_attr_t *))dlvsym(
+		RTLD_NEXT, "pthread_attr_init", "GLIBC_2.2.5");
+	int (*attr_setguardsize)(pthread_attr_t *, size_t) =
+		(int (*)(pthread_attr_t *, size_t))dlvsym(
+			RTLD_NEXT, "pthread_attr_setguardsize", "GLIBC_2.2.5");
+	if (!create || !attr_init || !attr_setguardsize)
+		refuse("glibc's pthread_create or its attributes are missing");
+	pthread_attr_t a;
+	pthread_t t;
+	if (attr_init(&a) != 0 || attr_setguardsize(&a, SIZE_MAX) != 0 ||
+	    create(&t, &a, NULL, NULL) != EINVAL)
+		refuse("glibc's pthread_create took a guard size it cannot map");
+
+	/* The kernel's record, not glibc's sigaction: libshim's hides 33. */
+	struct { void *handler; unsigned long flags, restorer, mask; } sa;
+	if (shim_syscall4(SYS_rt_sigaction, SIGSETXID, 0, (long)&sa, 8) != 0 ||
+	    sa.handler == SIG_DFL || sa.handler == SIG_IGN ||
+	    __libc_single_threaded)
+		refuse("glibc did not switch to multi-threaded mode");
+	_IO_enable_locks();
+	AT(tp, OFF_MULTIPLE_THREADS, int) = 1;
 }
 
 void tcb_host_init(void)
@@ -251,7 +293,7 @@ void tcb_host_init(void)
 	if (!_dl_allocate_tls || !_dl_allocate_tls_init || !_dl_deallocate_tls ||
 	    !_dl_get_tls_static_info || !__ctype_init || !__call_tls_dtors ||
 	    !&__nptl_nthreads || !_rtld_global || !__lll_lock_wait_private ||
-	    !__lll_lock_wake_private)
+	    !__lll_lock_wake_private || !_IO_enable_locks)
 		refuse("a GLIBC_PRIVATE function libshim needs is missing");
 	if (_thread_db_sizeof_pthread == NULL ||
 	    _thread_db_sizeof_pthread[0] != SIZEOF_PTHREAD)
@@ -281,27 +323,13 @@ void tcb_host_init(void)
 	dl_iterate_phdr(find_libc_tls, NULL);
 	rseq_on = __rseq_size > 0 && AT(tp, __rseq_offset + 4, int) >= 0;
 
-	/* One real glibc thread: glibc switches itself to multi-threaded mode
-	 * (both copies of __libc_single_threaded, FILE locks, malloc arena
-	 * locks, the set*id signal handler) exactly as it does for its own
-	 * threads, and gives us a TCB to check our offsets against. */
-	typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
-				 void *(*)(void *), void *);
-	typedef int (*join_fn)(pthread_t, void **);
-	create_fn create = (create_fn)dlvsym(RTLD_NEXT, "pthread_create",
-					     "GLIBC_2.2.5");
-	join_fn join = (join_fn)dlvsym(RTLD_NEXT, "pthread_join", "GLIBC_2.2.5");
+	if (!glibc_tcb_as_expected(tp))
+		refuse("a glibc-built TCB does not have the expected layout");
 	glibc_pthread_exit = (void (*)(void *))dlvsym(RTLD_NEXT, "pthread_exit",
 						      "GLIBC_2.2.5");
-	pthread_t t;
-	if (!glibc_pthread_exit || !create || !join || create(&t, NULL, inspect_glibc_tcb, NULL) != 0 ||
-	    join(t, NULL) != 0)
-		refuse("could not start glibc's own helper thread");
-	if (!seen.self_ok || !seen.tid_ok || !seen.robust_ok ||
-	    !seen.specific_ok || !seen.rseq_ok)
-		refuse("a glibc-built TCB does not have the expected layout");
-	if (AT(tp, OFF_MULTIPLE_THREADS, int) != 1)
-		refuse("glibc did not switch to multi-threaded mode");
+	if (!glibc_pthread_exit)
+		refuse("glibc's pthread_exit is missing");
+	switch_glibc_to_threads(tp);
 }
 
 size_t tcb_area_size(void)
