@@ -22,8 +22,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/rseq.h>
 #include <sys/single_threaded.h>
 #include <sys/syscall.h>
@@ -167,13 +167,15 @@ static void stack_list_unlock(void)
 		__lll_lock_wake_private(stack_lock);
 }
 
+/* Bounded: at a wrong offset the "list" may be a cycle of anything. */
 static bool on_list(const struct glibc_list *head, const struct glibc_list *e)
 {
-	for (const struct glibc_list *p = head->next; p != head; p = p->next)
+	const struct glibc_list *p = head->next;
+	for (long n = 0; p != head && p != NULL && n < (1l << 20); n++) {
 		if (p == e)
 			return true;
-		else if (p == NULL)
-			return false;
+		p = p->next;
+	}
 	return false;
 }
 
