@@ -8,12 +8,12 @@
 set -eu
 
 # build: meson ninja-build pkg-config gcc g++ libcmocka-dev
+# test/debug: gdb (and its gcore), run in batch mode on libshim threads.
 # test runners: python3, binutils (nm); test/fault: valgrind (memcheck,
 # and <valgrind/memcheck.h> for the stack hand-over note in compat/linux)
 # test/realprogs: the programs run under libshim.  gcc brings libgomp (the
 # OpenMP program); libopenblas0-pthread makes numpy's BLAS the threaded
 # OpenBLAS (Debian's alternatives rank it above the reference BLAS).
-# test/debug: gdb (and its gcore), run in batch mode on libshim threads.
 packages="meson ninja-build pkg-config gcc g++ libcmocka-dev
 python3 binutils
 gdb
