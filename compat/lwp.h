@@ -34,8 +34,8 @@ typedef struct lwp_parker {
  *  - The LWP begins with the register state of uc->uc_mcontext: rip, rsp
  *    and the argument registers named by arch_mcontext_init().  Nothing else
  *    of *uc is used; *uc may be reused as soon as lwp_create returns.
- *  - It starts with every signal blocked and no thread pointer: its entry
- *    code (the arch trampoline) installs both.
+ *  - It starts with every signal blocked (its entry code installs the mask
+ *    it runs with) and with the thread pointer arch_mcontext_init named.
  *  - The kernel LWP id is stored in *tidp before lwp_create returns, and
  *    *tidp is cleared to 0 with a wake-up (see lwp_wait_gone) once the LWP
  *    has exited and will never touch its stack again.

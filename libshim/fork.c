@@ -7,7 +7,11 @@
  * prepare takes the locks of libshim's lists so the child inherits them
  * whole; in the child only the forking thread exists, so the park queues
  * are emptied, the thread list holds the survivor alone, and the memory of
- * every other thread goes to the stack cache for reuse.
+ * every other thread goes to the stack cache for reuse.  glibc's own lists
+ * of threads need nothing from here: before the child handlers run,
+ * glibc's fork has emptied _dl_stack_user, where libshim's TCBs are, and
+ * put the forking thread's entry back (compat/glibc/tcb.c); the other TCBs
+ * are linked again, afresh, when their memory makes a new thread.
  */
 #include <pthread.h>
 

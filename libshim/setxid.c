@@ -3,11 +3,13 @@
  *
  * Linux changes credentials per LWP; POSIX wants setuid() and friends to
  * act on the whole process.  glibc broadcasts the change to the threads on
- * its own list (SIGSETXID); libshim's threads are not on that list, so
+ * its own list (SIGSETXID).  A libshim thread is on that list only from its
+ * start to its exit (tcb_list_enter), not while its creator clones it, so
  * libshim wraps the family: glibc's function first (the caller and every
- * thread glibc knows), then the same system call in each libshim thread,
- * run by that thread from its SIGCANCEL handler (a queued signal whose
- * value marks it as a set*id request).
+ * thread on glibc's list), then the same system call in each libshim
+ * thread, run by that thread from its SIGCANCEL handler (a queued signal
+ * whose value marks it as a set*id request); for a thread glibc already
+ * changed it changes nothing.
  *
  * The thread-list lock is held for the whole broadcast: a listed thread
  * cannot leave (unlisting takes the lock) before it has acknowledged, and

@@ -119,6 +119,7 @@ static _Noreturn void thread_start(void *arg)
 		if (e != 0)
 			lwp_exit();
 	}
+	tcb_list_enter(td->td_tp);
 	/* Signals were blocked since before clone: now the thread can take
 	 * them, with the mask it inherited or its attribute names. */
 	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&td->td_sigmask, 0,
@@ -217,6 +218,8 @@ void shim_thread_exit(void *result)
 		tcb_glibc_thread_exit(result);
 	}
 	shim_thread_unlist(td);
+	if (!td->td_adopted) /* the main thread stays on glibc's list */
+		tcb_list_leave(td->td_tp);
 	tcb_count_thread(-1);
 	leave_process_if_last();
 

@@ -8,6 +8,7 @@
 set -eu
 
 # build: meson ninja-build pkg-config gcc g++ libcmocka-dev
+# test/debug: gdb (and its gcore), run in batch mode on libshim threads.
 # test runners: python3, binutils (nm); test/fault: valgrind (memcheck,
 # and <valgrind/memcheck.h> for the stack hand-over note in compat/linux)
 # test/preload/allocators.py: jemalloc, tcmalloc, mimalloc beside libshim
@@ -17,6 +18,7 @@ set -eu
 # test/tools: groff (groff-base) renders the manual pages (tools.man).
 packages="meson ninja-build pkg-config gcc g++ libcmocka-dev
 python3 binutils
+gdb
 xz-utils zstd pigz pbzip2 coreutils git ripgrep nodejs
 python3-numpy libopenblas0-pthread stress-ng
 valgrind

@@ -11,16 +11,23 @@
 
 /*
  * arch_mcontext_init(mc, entry, arg, stack_top, tp): fill mc so that an LWP
- * started from it (lwp_create) runs the trampoline, which
- *   1. makes tp its thread pointer (FS base) -- before any C code runs;
- *   2. aligns the stack below stack_top as the SysV ABI wants at a call;
- *   3. marks the outermost frame so backtraces stop there;
- *   4. calls entry(arg), which must not return.
+ * started from it (lwp_create) has tp as its thread pointer (FS base) from
+ * its first instruction on, and runs the trampoline, which
+ *   1. aligns the stack below stack_top as the SysV ABI wants at a call;
+ *   2. marks the outermost frame so backtraces stop there;
+ *   3. calls entry(arg), which must not return.
  * Registers used (the trampoline's contract): rip = trampoline,
  * rsp = stack_top, r12 = entry, r13 = arg, r14 = tp.  The rest are zeroed.
  */
 SHIM_HIDDEN void arch_mcontext_init(mcontext_t *mc, void (*entry)(void *),
 				    void *arg, void *stack_top, void *tp);
+
+/* The thread pointer arch_mcontext_init put in mc: lwp_create has the
+ * kernel install it (CLONE_SETTLS). */
+static inline void *arch_mcontext_tp(const mcontext_t *mc)
+{
+	return (void *)(uintptr_t)mc->gregs[REG_R14];
+}
 
 /* The trampoline itself (trampoline.S); never called from C. */
 SHIM_HIDDEN void arch_lwp_trampoline(void);

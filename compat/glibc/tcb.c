@@ -7,11 +7,14 @@
  * pthread_create then writes into struct pthread, we write here, at the
  * offsets below.  Offsets glibc publishes for libthread_db (_thread_db_*
  * descriptors {bits, count, offset}) are checked against those, and all of
- * them against a TCB glibc built itself (a helper thread made once by
- * glibc's pthread_create, which also puts glibc in multi-threaded mode the
- * way glibc itself does it).  Any mismatch: refuse to run.
+ * them against a TCB glibc built itself (the calling thread's); glibc's
+ * own pthread_create puts glibc in multi-threaded mode, without making a
+ * thread (switch_glibc_to_threads).  Any mismatch: refuse to run.  A running
+ * thread's TCB is on glibc's list of threads, as glibc's are (see
+ * tcb_list_enter).
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <gnu/libc-version.h>
 #include <link.h>
 #include <pthread.h>
@@ -20,8 +23,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/rseq.h>
+#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -46,6 +51,8 @@ enum {
 	OFF_CANCELHANDLING = 776,
 	OFF_SPECIFIC_1STBLOCK = 784,
 	OFF_SPECIFIC = 1296,
+	OFF_REPORT_EVENTS = 1553,
+	OFF_USER_STACK = 1554,    /* bool, right after report_events */
 	OFF_STACKBLOCK = 1680,
 	OFF_STACKBLOCK_SIZE = 1688,
 	OFF_GUARDSIZE = 1696,
@@ -71,6 +78,13 @@ extern const unsigned int _thread_db_pthread_list[3] __attribute__((weak));
 extern const unsigned int _thread_db_pthread_cancelhandling[3] __attribute__((weak));
 extern const unsigned int _thread_db_pthread_specific[3] __attribute__((weak));
 extern const unsigned int _thread_db_pthread_dtvp[3] __attribute__((weak));
+extern const unsigned int _thread_db_pthread_report_events[3] __attribute__((weak));
+extern const unsigned int _thread_db_rtld_global__dl_stack_used[3] __attribute__((weak));
+extern const unsigned int _thread_db_rtld_global__dl_stack_user[3] __attribute__((weak));
+extern char _rtld_global[] __attribute__((weak));
+extern void __lll_lock_wait_private(int *) __attribute__((weak));
+extern void __lll_lock_wake_private(int *) __attribute__((weak));
+extern void _IO_enable_locks(void) __attribute__((weak));
 
 static size_t static_size, static_align;
 static long resp_offset;    /* &__resp - tp: __resp is libc's TLS var */
@@ -115,31 +129,174 @@ static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
-/* What the helper thread saw of its own, glibc-built, TCB. */
-static struct {
-	bool self_ok, tid_ok, robust_ok, specific_ok, rseq_ok;
-} seen;
+/*
+ * glibc's lists of running threads, list_t heads in ld.so's _rtld_global:
+ * libthread_db finds threads by walking them (a debugger reading a core
+ * file has no other way), dlopen copies a new module's static TLS into
+ * every thread on them, and dlclose waits on their gscope flags.  A
+ * libshim TCB sits on _dl_stack_user, the list of threads whose stack
+ * glibc did not allocate: glibc never caches, frees or reuses those, and
+ * a forked child keeps only the forking thread's entry (by its user_stack
+ * flag).  The fields follow _dl_stack_used in this order on 2.34..2.40;
+ * glibc publishes the offsets of the first two.
+ */
+struct glibc_list {
+	struct glibc_list *next, *prev;
+};
+enum {                          /* from _dl_stack_used */
+	RTLD_STACK_USER = 16,
+	RTLD_STACK_CACHE = 32,
+	RTLD_IN_FLIGHT_STACK = 56,  /* fork's record of a half-done edit */
+	RTLD_STACK_CACHE_LOCK = 64, /* int, glibc's private lll lock */
+};
+static struct glibc_list *stack_user;
+static int *stack_lock;
 
-static void *inspect_glibc_tcb(void *arg)
+/* glibc's own lll_lock/lll_unlock protocol: 0 free, 1 held, 2 held with
+ * waiters; glibc's slow paths do the futex calls. */
+static void stack_list_lock(void)
 {
-	(void)arg;
-	char *tp = arch_thread_pointer();
-	seen.self_ok = AT(tp, OFF_TCB, char *) == tp &&
-		       AT(tp, OFF_SELF, char *) == tp;
-	seen.tid_ok = AT(tp, OFF_TID, pid_t) == (pid_t)shim_syscall0(SYS_gettid);
-	seen.robust_ok = AT(tp, OFF_ROBUST_HEAD, char *) == tp + OFF_ROBUST_HEAD &&
-			 AT(tp, OFF_ROBUST_PREV, char *) == tp + OFF_ROBUST_HEAD;
-	seen.specific_ok = AT(tp, OFF_SPECIFIC, char *) == tp + OFF_SPECIFIC_1STBLOCK;
-	seen.rseq_ok = !rseq_on ||
-		       AT(tp, __rseq_offset + 4, int) >= 0; /* cpu_id */
-	return NULL;
+	int free = 0;
+	if (!__atomic_compare_exchange_n(stack_lock, &free, 1, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		__lll_lock_wait_private(stack_lock);
+}
+
+static void stack_list_unlock(void)
+{
+	if (__atomic_exchange_n(stack_lock, 0, __ATOMIC_RELEASE) > 1)
+		__lll_lock_wake_private(stack_lock);
+}
+
+/* Bounded: at a wrong offset the "list" may be a cycle of anything. */
+static bool on_list(const struct glibc_list *head, const struct glibc_list *e)
+{
+	const struct glibc_list *p = head->next;
+	for (long n = 0; p != head && p != NULL && n < (1l << 20); n++) {
+		if (p == e)
+			return true;
+		p = p->next;
+	}
+	return false;
+}
+
+/* Find the lists and check them: the calling thread, built by glibc, is
+ * on the one its user_stack flag names (the main thread on
+ * _dl_stack_user), and under the lock no list edit is in flight. */
+static void find_thread_lists(char *tp)
+{
+	const unsigned *used = _thread_db_rtld_global__dl_stack_used;
+	const unsigned *user = _thread_db_rtld_global__dl_stack_user;
+	if (used == NULL || user == NULL || used[0] != 128 || user[0] != 128 ||
+	    user[2] != used[2] + RTLD_STACK_USER)
+		refuse("glibc's thread lists are not laid out as expected");
+	char *base = _rtld_global + used[2];
+	stack_user = (struct glibc_list *)(base + RTLD_STACK_USER);
+	stack_lock = (int *)(base + RTLD_STACK_CACHE_LOCK);
+	int v = __atomic_load_n(stack_lock, __ATOMIC_RELAXED);
+	if (v < 0 || v > 2)
+		refuse("glibc's stack list lock is not where expected");
+
+	struct glibc_list *self = (struct glibc_list *)(tp + OFF_LIST);
+	struct glibc_list *cache = (struct glibc_list *)(base + RTLD_STACK_CACHE);
+	stack_list_lock();
+	bool ok = cache->next->prev == cache &&
+		  AT(base, RTLD_IN_FLIGHT_STACK, uintptr_t) == 0 &&
+		  (AT(tp, OFF_USER_STACK, bool)
+			   ? on_list(stack_user, self)
+			   : on_list((struct glibc_list *)base, self));
+	stack_list_unlock();
+	if (!ok)
+		refuse("glibc's thread lists do not hold the calling thread");
+}
+
+void tcb_list_enter(void *tp)
+{
+	struct glibc_list *e = (struct glibc_list *)((char *)tp + OFF_LIST);
+	stack_list_lock();
+	e->next = stack_user->next;
+	e->prev = stack_user;
+	stack_user->next->prev = e;
+	/* A debugger may read the list at any moment: the entry is whole
+	 * before the head points at it. */
+	__atomic_store_n(&stack_user->next, e, __ATOMIC_RELEASE);
+	stack_list_unlock();
+}
+
+void tcb_list_leave(void *tp)
+{
+	struct glibc_list *e = (struct glibc_list *)((char *)tp + OFF_LIST);
+	stack_list_lock();
+	e->next->prev = e->prev;
+	__atomic_store_n(&e->prev->next, e->next, __ATOMIC_RELEASE);
+	e->next = e->prev = e;
+	stack_list_unlock();
+}
+
+/* The calling thread's TCB, which glibc built (at start-up for the main
+ * thread, in its pthread_create for another), has glibc's layout: self
+ * pointers, the tid, the robust list the kernel knows, the first block of
+ * thread-specific data. */
+static bool glibc_tcb_as_expected(char *tp)
+{
+	void *head = NULL;
+	size_t len = 0;
+	if (shim_syscall3(SYS_get_robust_list, 0, (long)&head, (long)&len) != 0)
+		return false;
+	return AT(tp, OFF_TCB, char *) == tp && AT(tp, OFF_SELF, char *) == tp &&
+	       AT(tp, OFF_TID, pid_t) == (pid_t)shim_syscall0(SYS_gettid) &&
+	       head == tp + OFF_ROBUST_HEAD && len == 24 &&
+	       AT(tp, OFF_SPECIFIC, char *) == tp + OFF_SPECIFIC_1STBLOCK;
+}
+
+/* SIGSETXID, glibc's signal for its set*id broadcast. */
+#define SIGSETXID 33
+
+/*
+ * glibc's pthread_create does its one-time switch to multi-threaded mode
+ * first of all (its late_init: the SIGSETXID handler, which is internal to
+ * glibc, and both copies of __libc_single_threaded), before it looks at
+ * its attributes.  So ask it for a thread with a guard size it rejects
+ * (it overflows when rounded to pages): the switch happens, no thread is
+ * made (a debugger would show it come and go).  What a successful create
+ * would do after that is done here: FILE locks on, the caller's
+ * multiple_threads flag set.
+ */
+static void switch_glibc_to_threads(char *tp)
+{
+	typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
+				 void *(*)(void *), void *);
+	create_fn create = (create_fn)dlvsym(RTLD_NEXT, "pthread_create",
+					     "GLIBC_2.2.5");
+	int (*attr_init)(pthread_attr_t *) = (int (*)(pthread_attr_t *))dlvsym(
+		RTLD_NEXT, "pthread_attr_init", "GLIBC_2.2.5");
+	int (*attr_setguardsize)(pthread_attr_t *, size_t) =
+		(int (*)(pthread_attr_t *, size_t))dlvsym(
+			RTLD_NEXT, "pthread_attr_setguardsize", "GLIBC_2.2.5");
+	if (!create || !attr_init || !attr_setguardsize)
+		refuse("glibc's pthread_create or its attributes are missing");
+	pthread_attr_t a;
+	pthread_t t;
+	if (attr_init(&a) != 0 || attr_setguardsize(&a, SIZE_MAX) != 0 ||
+	    create(&t, &a, NULL, NULL) != EINVAL)
+		refuse("glibc's pthread_create took a guard size it cannot map");
+
+	/* The kernel's record, not glibc's sigaction: libshim's hides 33. */
+	struct { void *handler; unsigned long flags, restorer, mask; } sa;
+	if (shim_syscall4(SYS_rt_sigaction, SIGSETXID, 0, (long)&sa, 8) != 0 ||
+	    sa.handler == SIG_DFL || sa.handler == SIG_IGN ||
+	    __libc_single_threaded)
+		refuse("glibc did not switch to multi-threaded mode");
+	_IO_enable_locks();
+	AT(tp, OFF_MULTIPLE_THREADS, int) = 1;
 }
 
 void tcb_host_init(void)
 {
 	if (!_dl_allocate_tls || !_dl_allocate_tls_init || !_dl_deallocate_tls ||
 	    !_dl_get_tls_static_info || !__ctype_init || !__call_tls_dtors ||
-	    !&__nptl_nthreads)
+	    !&__nptl_nthreads || !_rtld_global || !__lll_lock_wait_private ||
+	    !__lll_lock_wake_private || !_IO_enable_locks)
 		refuse("a GLIBC_PRIVATE function libshim needs is missing");
 	if (_thread_db_sizeof_pthread == NULL ||
 	    _thread_db_sizeof_pthread[0] != SIZEOF_PTHREAD)
@@ -151,6 +308,8 @@ void tcb_host_init(void)
 	check_descriptor(_thread_db_pthread_specific, 2048, OFF_SPECIFIC,
 			 "pthread.specific");
 	check_descriptor(_thread_db_pthread_dtvp, 64, OFF_DTV, "pthread.dtvp");
+	check_descriptor(_thread_db_pthread_report_events, 8, OFF_REPORT_EVENTS,
+			 "pthread.report_events");
 	if ((long)__rseq_offset != 0 && (long)__rseq_offset < OFF_RES)
 		refuse("rseq area overlaps the fields libshim writes");
 
@@ -159,6 +318,7 @@ void tcb_host_init(void)
 		static_align = 64;
 
 	char *tp = arch_thread_pointer();
+	find_thread_lists(tp);
 	void **resp = dlsym(RTLD_DEFAULT, "__resp");
 	if (resp == NULL)
 		refuse("__resp not found");
@@ -166,27 +326,13 @@ void tcb_host_init(void)
 	dl_iterate_phdr(find_libc_tls, NULL);
 	rseq_on = __rseq_size > 0 && AT(tp, __rseq_offset + 4, int) >= 0;
 
-	/* One real glibc thread: glibc switches itself to multi-threaded mode
-	 * (both copies of __libc_single_threaded, FILE locks, malloc arena
-	 * locks, the set*id signal handler) exactly as it does for its own
-	 * threads, and gives us a TCB to check our offsets against. */
-	typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
-				 void *(*)(void *), void *);
-	typedef int (*join_fn)(pthread_t, void **);
-	create_fn create = (create_fn)dlvsym(RTLD_NEXT, "pthread_create",
-					     "GLIBC_2.2.5");
-	join_fn join = (join_fn)dlvsym(RTLD_NEXT, "pthread_join", "GLIBC_2.2.5");
+	if (!glibc_tcb_as_expected(tp))
+		refuse("a glibc-built TCB does not have the expected layout");
 	glibc_pthread_exit = (void (*)(void *))dlvsym(RTLD_NEXT, "pthread_exit",
 						      "GLIBC_2.2.5");
-	pthread_t t;
-	if (!glibc_pthread_exit || !create || !join || create(&t, NULL, inspect_glibc_tcb, NULL) != 0 ||
-	    join(t, NULL) != 0)
-		refuse("could not start glibc's own helper thread");
-	if (!seen.self_ok || !seen.tid_ok || !seen.robust_ok ||
-	    !seen.specific_ok || !seen.rseq_ok)
-		refuse("a glibc-built TCB does not have the expected layout");
-	if (AT(tp, OFF_MULTIPLE_THREADS, int) != 1)
-		refuse("glibc did not switch to multi-threaded mode");
+	if (!glibc_pthread_exit)
+		refuse("glibc's pthread_exit is missing");
+	switch_glibc_to_threads(tp);
 }
 
 size_t tcb_area_size(void)
@@ -213,9 +359,12 @@ void *tcb_create(void *area_top)
 	AT(tp, OFF_STACK_GUARD, uintptr_t) = AT(creator, OFF_STACK_GUARD, uintptr_t);
 	AT(tp, OFF_POINTER_GUARD, uintptr_t) = AT(creator, OFF_POINTER_GUARD, uintptr_t);
 	AT(tp, OFF_FEATURE_1, unsigned) = AT(creator, OFF_FEATURE_1, unsigned);
-	/* fork() in glibc unlinks the child's own list entry: self-linked. */
+	/* Off glibc's lists until the thread runs (tcb_list_enter).  Its
+	 * stack is not glibc's: a forked child puts the entry back on
+	 * _dl_stack_user, where glibc never frees a stack. */
 	AT(tp, OFF_LIST, char *) = tp + OFF_LIST;
 	AT(tp, OFF_LIST + 8, char *) = tp + OFF_LIST;
+	AT(tp, OFF_USER_STACK, bool) = true;
 	/* Empty robust list; futex_offset as glibc computes it. */
 	AT(tp, OFF_ROBUST_PREV, char *) = tp + OFF_ROBUST_HEAD;
 	AT(tp, OFF_ROBUST_HEAD, char *) = tp + OFF_ROBUST_HEAD;

@@ -49,6 +49,18 @@ SHIM_HIDDEN size_t tcb_libc_tls_size(void);
 SHIM_HIDDEN void tcb_libc_tls_save(const void *tp, void *block);
 SHIM_HIDDEN void tcb_libc_tls_restore(void *tp, const void *block);
 
+/*
+ * Put a running thread's TCB on glibc's list of threads with user stacks,
+ * and take it off, as glibc's pthread_create and thread exit do for
+ * theirs: libthread_db (gdb, also on a core file), dlopen's static TLS
+ * set-up and glibc's own set*id broadcast find threads there.  Entered by
+ * the thread itself just before it unblocks signals, left by it before it
+ * blocks them for good: glibc's set*id waits, under the list lock, for
+ * every listed thread to run its SIGSETXID handler.
+ */
+SHIM_HIDDEN void tcb_list_enter(void *tp);
+SHIM_HIDDEN void tcb_list_leave(void *tp);
+
 /* Release what tcb_create allocated (the dtv), before the area is unmapped. */
 SHIM_HIDDEN void tcb_destroy(void *tp);
 

@@ -2,13 +2,13 @@
  * compat/linux/clone.S -- clone(2) for lwp_create, Linux x86_64.
  *
  * long lwp_clone_raw(unsigned long flags, void *child_sp,
- *                    pid_t *ptid, pid_t *ctid);
+ *                    pid_t *ptid, pid_t *ctid, void *tls);
  *
  * child_sp points at a gregset_t image (REG_* order of <sys/ucontext.h>)
  * that lwp_create copied onto the child's stack.  The child loads rdi, rsi,
  * rdx, rcx, r8, r9, r12-r15, rbx and rbp from it, then switches to the
- * image's rsp and jumps to its rip.  The child has no thread pointer and
- * no valid frame: it must touch nothing but the image.
+ * image's rsp and jumps to its rip.  The child has no valid frame: it must
+ * touch nothing but the image.
  *
  * Linux: clone(flags, newsp, parent_tid, child_tid, tls); the fourth
  * argument goes in r10.  The kernel clobbers rcx and r11.
@@ -38,7 +38,7 @@
 lwp_clone_raw:
 	.cfi_startproc
 	mov	%rcx, %r10		/* ctid: 4th syscall argument */
-	xor	%r8d, %r8d		/* tls: unused (no CLONE_SETTLS) */
+					/* tls: already in r8, 5th of both */
 	mov	$SYS_clone, %eax
 	syscall
 	test	%rax, %rax

@@ -1,8 +1,8 @@
 /*
  * compat/linux/lwp.c -- the LWP primitives of compat/lwp.h over Linux
  * clone, futex and tgkill.  Raw system calls only: some of this runs in an
- * LWP whose thread pointer is not yet valid, and none of it may depend on
- * libc functions a program can interpose.
+ * LWP that has no descriptor yet, and none of it may depend on libc
+ * functions a program can interpose.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "arch/x86_64/arch.h"
 #include "arch/x86_64/syscall.h"
 #include "compat/lwp.h"
 
@@ -38,7 +39,7 @@ enum { TOKEN_SLEEPING = -1, TOKEN_NONE = 0, TOKEN_SET = 1 };
 /* Implemented in clone.S: the clone system call whose child loads the
  * register image at its new stack pointer (see lwp_create). */
 SHIM_HIDDEN long lwp_clone_raw(unsigned long flags, void *child_sp,
-			       pid_t *ptid, pid_t *ctid);
+			       pid_t *ptid, pid_t *ctid, void *tls);
 
 /*
  * The child loads its registers from a copy of the gregset placed at the
@@ -59,10 +60,13 @@ int lwp_create(const ucontext_t *uc, unsigned flags, pid_t *tidp)
 	 * CLONE_PARENT_SETTID: *tidp is valid before we return.
 	 * CLONE_CHILD_CLEARTID: the kernel zeroes *tidp and wakes a futex
 	 * waiter on it when the LWP is gone: the stack may then be reused.
-	 * No CLONE_SETTLS: the trampoline sets the thread pointer itself. */
+	 * CLONE_SETTLS: the LWP has its own thread pointer from its first
+	 * instruction.  A debugger stopped at the clone event reads it to
+	 * name the new thread (libthread_db's td_ta_map_lwp2thr): set later
+	 * by the LWP itself, the creator's would name it. */
 	unsigned long cf = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 			   CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID |
-			   CLONE_CHILD_CLEARTID;
+			   CLONE_CHILD_CLEARTID | CLONE_SETTLS;
 
 	/* Every signal blocked across clone: the child inherits the mask and
 	 * so cannot take a signal before it has a thread pointer and a
@@ -71,7 +75,8 @@ int lwp_create(const ucontext_t *uc, unsigned flags, pid_t *tidp)
 	memset(&all, 0xff, sizeof all);
 	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old,
 		      _NSIG / 8);
-	long r = lwp_clone_raw(cf, (void *)img, tidp, tidp);
+	long r = lwp_clone_raw(cf, (void *)img, tidp, tidp,
+			       arch_mcontext_tp(&uc->uc_mcontext));
 	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, _NSIG / 8);
 	return r < 0 ? (int)-r : 0;
 }

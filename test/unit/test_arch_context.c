@@ -53,7 +53,7 @@ raw_entry_c(void *arg)
 	lwp_exit();
 }
 
-static void test_trampoline_sets_fs_and_aligns(void **state)
+static void test_new_lwp_has_tp_and_aligned_stack(void **state)
 {
 	(void)state;
 	size_t sz = 1 << 16;
@@ -106,7 +106,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mcontext_fields),
-		cmocka_unit_test(test_trampoline_sets_fs_and_aligns),
+		cmocka_unit_test(test_new_lwp_has_tp_and_aligned_stack),
 		cmocka_unit_test(test_sigreturn_bytes),
 		cmocka_unit_test(test_jmpbuf_sp),
 	};
