@@ -24,6 +24,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* bench_cxx (C++) uses the harness too, all but the gate (C11 atomics
@@ -69,6 +70,15 @@ typedef struct bench_gate {
 
 void bench_gate_wait(bench_gate_t *gate);
 void bench_gate_open(bench_gate_t *gate);
+
+/*
+ * One timed measurement of n workers: starts fn(args + i * size) for each
+ * i on its own thread, where fn first waits at gate (closed) and loops
+ * until *stop (0) is set; opens the gate, sleeps bench_seconds, sets
+ * *stop and joins them.  Returns the seconds between opening and stopping.
+ */
+double bench_run_workers(int n, void *(*fn)(void *), void *args, size_t size,
+			 bench_gate_t *gate, _Atomic int *stop);
 #endif
 
 /*

@@ -89,20 +89,19 @@ void check_words(const char *name, const std::vector<tally> &tallies)
 			   word_a, word_b, writes);
 }
 
-void shared_mix(unsigned write_percent)
+// One std::shared_mutex row: thread index writes where next_is_write(),
+// made by writes_of(index), says so, and reads otherwise.
+template <typename WritesOf> void shared_row(const char *name, WritesOf writes_of)
 {
-	char name[64];
-	std::snprintf(name, sizeof name, "cxx.shared_mutex.w%u", write_percent);
 	if (!bench_wanted(name))
 		return;
 	word_a = word_b = 0;
 	std::vector<tally> tallies(THREADS);
 	long ops = ops_per_thread();
 	double seconds = run(tallies, [=](int index, tally &t) {
-		unsigned long x = 0x9e3779b97f4a7c15UL * static_cast<unsigned long>(index + 1);
+		auto next_is_write = writes_of(index);
 		for (long i = 0; i < ops; i++) {
-			x = x * 6364136223846793005UL + 1442695040888963407UL;
-			if ((x >> 33) % 100 < write_percent)
+			if (next_is_write())
 				write_once(t);
 			else
 				read_once(t);
@@ -112,24 +111,24 @@ void shared_mix(unsigned write_percent)
 	bench_metric(name, seconds, "s", false);
 }
 
+void shared_mix(unsigned write_percent)
+{
+	char name[64];
+	std::snprintf(name, sizeof name, "cxx.shared_mutex.w%u", write_percent);
+	shared_row(name, [=](int index) {
+		unsigned long x = 0x9e3779b97f4a7c15UL * static_cast<unsigned long>(index + 1);
+		return [=]() mutable {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			return (x >> 33) % 100 < write_percent;
+		};
+	});
+}
+
 void shared_two_writers_two_readers()
 {
-	const char *name = "cxx.shared_mutex.2w2r";
-	if (!bench_wanted(name))
-		return;
-	word_a = word_b = 0;
-	std::vector<tally> tallies(THREADS);
-	long ops = ops_per_thread();
-	double seconds = run(tallies, [=](int index, tally &t) {
-		for (long i = 0; i < ops; i++) {
-			if (index % 2 == 0)
-				write_once(t);
-			else
-				read_once(t);
-		}
+	shared_row("cxx.shared_mutex.2w2r", [](int index) {
+		return [=]() { return index % 2 == 0; };
 	});
-	check_words(name, tallies);
-	bench_metric(name, seconds, "s", false);
 }
 
 void mutex_lock_guard()

@@ -29,11 +29,11 @@ static bench_gate_t gate;
 static _Atomic int stop;
 
 struct worker {
-	_Alignas(64) uint64_t ops;	/* mix: its writes */
-	uint64_t torn;	/* reads that saw word_a != word_b */
-	uint64_t reads;	/* mix only */
-	uint64_t seed;	/* mix: its pseudo-random sequence */
-	unsigned write_percent;
+	_Alignas(64) uint64_t reads;	/* own line: counting must not contend */
+	uint64_t writes;
+	uint64_t torn;		/* reads that saw word_a != word_b */
+	uint64_t seed;		/* its pseudo-random sequence */
+	unsigned write_percent;	/* 0 and 100: reads only, writes only */
 };
 
 static void check(int err, const char *call)
@@ -42,54 +42,29 @@ static void check(int err, const char *call)
 		bench_fail("rwlock: %s returned %d", call, err);
 }
 
-static void write_once(void)
+static bool next_is_write(struct worker *w)
 {
-	check(pthread_rwlock_wrlock(&rwlock), "pthread_rwlock_wrlock");
-	word_a++;
-	/* Keep the two stores apart so that a reader let in by mistake can
-	 * see the difference. */
-	__asm__ volatile("" ::: "memory");
-	word_b++;
-	check(pthread_rwlock_unlock(&rwlock), "pthread_rwlock_unlock");
+	if (w->write_percent == 0 || w->write_percent == 100)
+		return w->write_percent == 100;
+	w->seed = w->seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (w->seed >> 33) % 100 < w->write_percent;
 }
 
-static void *reader_main(void *arg)
+static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 
 	bench_gate_wait(&gate);
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		check(pthread_rwlock_rdlock(&rwlock), "pthread_rwlock_rdlock");
-		w->torn += word_a != word_b;
-		check(pthread_rwlock_unlock(&rwlock), "pthread_rwlock_unlock");
-		w->ops++;
-	}
-	return NULL;
-}
-
-static void *writer_main(void *arg)
-{
-	struct worker *w = arg;
-
-	bench_gate_wait(&gate);
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		write_once();
-		w->ops++;
-	}
-	return NULL;
-}
-
-static void *mix_main(void *arg)
-{
-	struct worker *w = arg;
-	uint64_t x = w->seed;
-
-	bench_gate_wait(&gate);
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		if ((x >> 33) % 100 < w->write_percent) {
-			write_once();
-			w->ops++;
+		if (next_is_write(w)) {
+			check(pthread_rwlock_wrlock(&rwlock), "pthread_rwlock_wrlock");
+			word_a++;
+			/* Keep the two stores apart so that a reader let in by
+			 * mistake can see the difference. */
+			__asm__ volatile("" ::: "memory");
+			word_b++;
+			check(pthread_rwlock_unlock(&rwlock), "pthread_rwlock_unlock");
+			w->writes++;
 		} else {
 			check(pthread_rwlock_rdlock(&rwlock), "pthread_rwlock_rdlock");
 			w->torn += word_a != word_b;
@@ -100,71 +75,63 @@ static void *mix_main(void *arg)
 	return NULL;
 }
 
+/* Runs the n workers for one measurement and checks what they saw;
+ * returns the seconds measured. */
+static double run(const char *name, struct worker *workers, int n)
+{
+	uint64_t writes = 0, torn = 0;
+
+	word_a = word_b = 0;
+	atomic_store_explicit(&gate.open, 0, memory_order_relaxed);
+	atomic_store_explicit(&stop, 0, memory_order_relaxed);
+	for (int i = 0; i < n; i++)
+		workers[i].seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+	double elapsed = bench_run_workers(n, worker_main, workers, sizeof workers[0], &gate,
+					   &stop);
+	for (int i = 0; i < n; i++) {
+		writes += workers[i].writes;
+		torn += workers[i].torn;
+	}
+	if (torn != 0 || word_a != writes || word_b != writes)
+		bench_fail("%s: %llu torn reads, words %llu/%llu, %llu writes", name,
+			   (unsigned long long)torn, (unsigned long long)word_a,
+			   (unsigned long long)word_b, (unsigned long long)writes);
+	return elapsed;
+}
+
+static void read_mostly(void)
+{
+	struct worker workers[READERS + 1] = { { 0 } };
+	uint64_t reads = 0;
+
+	if (!bench_wanted("rwlock.read_mostly"))
+		return;
+	workers[READERS].write_percent = 100;
+	double elapsed = run("rwlock.read_mostly", workers, READERS + 1);
+	for (int i = 0; i < READERS; i++)
+		reads += workers[i].reads;
+	bench_metric("rwlock.read_mostly.reads", (double)reads / elapsed / 1e6, "M/s", true);
+	bench_metric("rwlock.read_mostly.writes", (double)workers[READERS].writes / elapsed / 1e3,
+		     "k/s", true);
+}
+
 static void mix(unsigned write_percent, int nthreads)
 {
 	struct worker workers[MIX_MAX_THREADS] = { { 0 } };
-	pthread_t threads[MIX_MAX_THREADS];
-	uint64_t ops = 0, writes = 0, torn = 0;
+	uint64_t ops = 0;
 	char name[64];
 
 	snprintf(name, sizeof name, "rwlock.mix.w%u.t%d", write_percent, nthreads);
 	if (!bench_wanted(name))
 		return;
-	word_a = word_b = 0;
-	gate.open = 0;
-	atomic_store_explicit(&stop, 0, memory_order_relaxed);
-	for (int i = 0; i < nthreads; i++) {
-		workers[i].seed = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+	for (int i = 0; i < nthreads; i++)
 		workers[i].write_percent = write_percent;
-		threads[i] = bench_spawn(mix_main, &workers[i]);
-	}
-	double t0 = bench_now();
-	bench_gate_open(&gate);
-	bench_sleep_measurement();
-	atomic_store_explicit(&stop, 1, memory_order_relaxed);
-	double elapsed = bench_now() - t0;
-	for (int i = 0; i < nthreads; i++) {
-		bench_join(threads[i]);
-		ops += workers[i].ops + workers[i].reads;
-		writes += workers[i].ops;
-		torn += workers[i].torn;
-	}
-	if (torn != 0 || word_a != writes || word_b != writes || ops == 0)
-		bench_fail("%s: %llu torn reads, words %llu/%llu, %llu writes, %llu ops", name,
-			   (unsigned long long)torn, (unsigned long long)word_a,
-			   (unsigned long long)word_b, (unsigned long long)writes,
-			   (unsigned long long)ops);
+	double elapsed = run(name, workers, nthreads);
+	for (int i = 0; i < nthreads; i++)
+		ops += workers[i].reads + workers[i].writes;
+	if (ops == 0)
+		bench_fail("%s: no thread completed an operation", name);
 	bench_metric(name, (double)ops / elapsed / 1e6, "M/s", true);
-}
-
-static void read_mostly(void)
-{
-	static struct worker readers[READERS], writer;
-	pthread_t threads[READERS + 1];
-	uint64_t reads = 0, torn = 0;
-
-	if (!bench_wanted("rwlock.read_mostly"))
-		return;
-	for (int i = 0; i < READERS; i++)
-		threads[i] = bench_spawn(reader_main, &readers[i]);
-	threads[READERS] = bench_spawn(writer_main, &writer);
-	double t0 = bench_now();
-	bench_gate_open(&gate);
-	bench_sleep_measurement();
-	atomic_store_explicit(&stop, 1, memory_order_relaxed);
-	double elapsed = bench_now() - t0;
-	for (int i = 0; i <= READERS; i++)
-		bench_join(threads[i]);
-	for (int i = 0; i < READERS; i++) {
-		reads += readers[i].ops;
-		torn += readers[i].torn;
-	}
-	if (torn != 0 || word_a != writer.ops || word_b != writer.ops)
-		bench_fail("rwlock.read_mostly: %llu torn reads, words %llu/%llu, %llu writes",
-			   (unsigned long long)torn, (unsigned long long)word_a,
-			   (unsigned long long)word_b, (unsigned long long)writer.ops);
-	bench_metric("rwlock.read_mostly.reads", (double)reads / elapsed / 1e6, "M/s", true);
-	bench_metric("rwlock.read_mostly.writes", (double)writer.ops / elapsed / 1e3, "k/s", true);
 }
 
 int main(int argc, char **argv)
