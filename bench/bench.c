@@ -141,6 +141,23 @@ void bench_gate_open(bench_gate_t *gate)
 	futex_wake(&gate->open, 1 << 30);
 }
 
+double bench_run_workers(int n, void *(*fn)(void *), void *args, size_t size,
+			 bench_gate_t *gate, _Atomic int *stop)
+{
+	pthread_t threads[n];
+
+	for (int i = 0; i < n; i++)
+		threads[i] = bench_spawn(fn, (char *)args + (size_t)i * size);
+	double t0 = bench_now();
+	bench_gate_open(gate);
+	bench_sleep_measurement();
+	atomic_store_explicit(stop, 1, memory_order_relaxed);
+	double elapsed = bench_now() - t0;
+	for (int i = 0; i < n; i++)
+		bench_join(threads[i]);
+	return elapsed;
+}
+
 static int idle_pipe[2] = { -1, -1 };
 static pthread_t idle_thread;
 

@@ -23,9 +23,17 @@
 #define BENCH_BENCH_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/* bench_cxx (C++) uses the harness too, all but the gate (C11 atomics
+ * are not C++). */
+#ifdef __cplusplus
+extern "C" {
+#else
+#include <stdatomic.h>
+#endif
 
 extern double bench_seconds;
 
@@ -51,6 +59,7 @@ void bench_fail(const char *fmt, ...);
 pthread_t bench_spawn(void *(*fn)(void *), void *arg);
 void *bench_join(pthread_t thread);
 
+#ifndef __cplusplus
 /*
  * A start gate: threads wait in the kernel until the measuring thread opens it,
  * so that thread creation is not inside the timed window.
@@ -61,6 +70,16 @@ typedef struct bench_gate {
 
 void bench_gate_wait(bench_gate_t *gate);
 void bench_gate_open(bench_gate_t *gate);
+
+/*
+ * One timed measurement of n workers: starts fn(args + i * size) for each
+ * i on its own thread, where fn first waits at gate (closed) and loops
+ * until *stop (0) is set; opens the gate, sleeps bench_seconds, sets
+ * *stop and joins them.  Returns the seconds between opening and stopping.
+ */
+double bench_run_workers(int n, void *(*fn)(void *), void *args, size_t size,
+			 bench_gate_t *gate, _Atomic int *stop);
+#endif
 
 /*
  * A second thread that exists but does nothing (blocked in read(2) on a pipe).
@@ -110,5 +129,9 @@ double bench_clock(enum bench_clock clock);
 		(ns_out) = (bench_clock(clock) - bench_c0_) * 1e9 /            \
 			   (double)bench_ops_;                                 \
 	} while (0)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

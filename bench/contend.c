@@ -79,7 +79,6 @@ static void run_one(const bench_lock_t *lock, bool long_cs, int nthreads)
 {
 	char name[128];
 	struct worker workers[MAX_THREADS];
-	pthread_t threads[MAX_THREADS];
 	static struct shared shared;
 	bench_gate_t gate = { 0 };
 	_Atomic int stop = 0;
@@ -89,23 +88,17 @@ static void run_one(const bench_lock_t *lock, bool long_cs, int nthreads)
 	if (!bench_wanted(name))
 		return;
 	shared.count = 0;
-	for (int i = 0; i < nthreads; i++) {
+	for (int i = 0; i < nthreads; i++)
 		workers[i] = (struct worker){ .lock = lock, .shared = &shared, .gate = &gate,
 					      .stop = &stop, .long_section = long_cs };
-		threads[i] = bench_spawn(worker_main, &workers[i]);
-	}
-	double t0 = bench_now();
-	bench_gate_open(&gate);
-	bench_sleep_measurement();
-	atomic_store_explicit(&stop, 1, memory_order_relaxed);
-	double elapsed = bench_now() - t0;
+	double elapsed = bench_run_workers(nthreads, worker_main, workers, sizeof workers[0],
+					   &gate, &stop);
 	for (int i = 0; i < nthreads; i++) {
-		bench_join(threads[i]);
 		total += workers[i].ops;
 		least = workers[i].ops < least ? workers[i].ops : least;
 		most = workers[i].ops > most ? workers[i].ops : most;
 	}
-	/* join synchronizes with each worker's exit, so shared.count is final. */
+	/* The joins synchronized with each worker's exit: shared.count is final. */
 	if (shared.count != total)
 		bench_fail("%s: lock lost updates: counter %llu, threads counted %llu",
 			   name, (unsigned long long)shared.count, (unsigned long long)total);

@@ -18,6 +18,7 @@ Then:         python3 bench/run.py                 full run, writes doc/
 """
 
 import argparse
+import hashlib
 import os
 import platform
 import re
@@ -30,13 +31,18 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS = ("glibc", "libshim", "musl")
-PROGRAMS = ("floor", "mutex", "cond", "sem", "queue", "rwlock", "thread", "calls")
+PROGRAMS = ("floor", "mutex", "cond", "sem", "queue", "rwlock", "thread", "calls", "cxx")
+# C++: musl-gcc has no C++ compiler, so these have no musl twin.
+NO_MUSL = ("cxx",)
 STARTUP_METRIC = "startup.true"
 # The diagnostics' cost: these measurements again under libshim with
 # SHIM_STATS=1 (the contention profiler) and with SHIM_LOCKDEP=1 (the
 # lock-order detector), reported as profiler.<metric> and lockdep.<metric>
 # beside <metric>.
 DIAGNOSED = (("profiler", "SHIM_STATS"), ("lockdep", "SHIM_LOCKDEP"))
+# GNU sort with two threads on generated data, timed by run.py itself.
+SORT_METRIC = "realprog.sort_parallel2"
+SORT_RECORDS = 1000000      # GNU sort gives a thread work only past 128 Ki lines
 PROFILED = (("mutex", r"^mutex\.(lock_unlock|contended\.short\.t16)$"),
             ("cond", r"^cond\.pingpong\.same_cpu$"))
 THREAD_COUNTS = (2, 4, 8, 16)
@@ -65,6 +71,8 @@ SECTIONS = (
     ("sem", "Semaphore"),
     ("queue", "Bounded queue (mutex + 2 condition variables)"),
     ("rwlock", "Read-write lock"),
+    ("cxx", "C++ program: std::shared_mutex, std::mutex, std::thread (seconds per run)"),
+    ("realprog", "Real programs (seconds per run)"),
     ("thread", "Threads"),
     ("calls", "Cheap calls"),
     ("profiler", "Contention profiler switched on (libshim with `SHIM_STATS=1`)"),
@@ -146,6 +154,8 @@ def parse_args():
 
 def peer_command(args, program, peer):
     """The argv and environment of one program under one peer, or a reason it cannot run."""
+    if peer == "musl" and program in NO_MUSL:
+        return None, None, None
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     base = os.path.join(args.build, "bench", "bench_" + program)
     exe = base + ".musl" if peer == "musl" else base
@@ -180,6 +190,56 @@ def startup_command(args, peer):
         argv += ["-p", lib]
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     return argv, env, None
+
+
+def sort_data(args):
+    """The input of the sort row (made once per build folder) and the SHA-256
+    its sorted output must have.  Records come from test/realprogs/gendata.py."""
+    sys.path.insert(0, os.path.join(ROOT, "test", "realprogs"))
+    import gendata
+    records = gendata.sort_records(seed=3, count=SORT_RECORDS)
+    folder = os.path.join(args.build, "bench-data")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"sort-{SORT_RECORDS}.txt")
+    if not os.path.exists(path):
+        with open(path + ".part", "wb") as f:
+            f.writelines(records)
+        os.replace(path + ".part", path)
+    return path, hashlib.sha256(b"".join(sorted(records))).hexdigest()
+
+
+def sort_command(args, peer, data):
+    """sort --parallel=2 under glibc and under the preload (musl: no sort built on it)."""
+    if peer == "musl":
+        return None, None, None
+    if not shutil.which("sort"):
+        return None, None, "sort not installed (Debian: coreutils)"
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    env["LC_ALL"] = "C"     # byte order, the order the check expects
+    if peer == "libshim":
+        lib = os.path.join(args.build, "libshim.so")
+        if not os.path.exists(lib):
+            return None, None, f"{lib} not built"
+        env["LD_PRELOAD"] = lib
+    # To a file: through a pipe to run.py the run takes several times as long.
+    return ["sort", "--parallel=2", "-S", "256M", "-o", data[0] + ".sorted", data[0]], env, None
+
+
+def run_sort(result, peer, argv, env, timeout, want_sha):
+    """Times one sort run; its output must be the input in byte order."""
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(argv, env=env, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout:.0f} s (hang?)"
+    seconds = time.monotonic() - t0
+    if proc.returncode != 0:
+        return f"exit status {proc.returncode}: {proc.stderr.decode(errors='replace')[-200:]}"
+    with open(argv[argv.index("-o") + 1], "rb") as f:
+        if hashlib.sha256(f.read()).hexdigest() != want_sha:
+            return "output is not the input in byte order"
+    result.add("sort", peer, SORT_METRIC, seconds, "s", False)
+    return None
 
 
 def diagnosed_command(args, program, wanted, variable, peer):
@@ -229,6 +289,10 @@ def measure(args):
     jobs = [(p, lambda peer, p=p: peer_command(args, p, peer)) for p in PROGRAMS]
     if not args.only or re.search(args.only, STARTUP_METRIC):
         jobs.append(("startup", lambda peer: startup_command(args, peer)))
+    data = None
+    if not args.only or re.search(args.only, SORT_METRIC):
+        data = sort_data(args)
+        jobs.append(("sort", lambda peer: sort_command(args, peer, data)))
     for diag, variable in DIAGNOSED:
         if not args.only or re.search(args.only, diag + "."):
             jobs += [(diag, lambda peer, p=p, w=w, v=variable:
@@ -243,7 +307,9 @@ def measure(args):
                 if argv is None and problem is None:
                     continue
                 t0 = time.monotonic()
-                if problem is None:
+                if problem is None and program == "sort":
+                    problem = run_sort(result, peer, argv, env, timeout, data[1])
+                elif problem is None:
                     prefix = program + "." if program in dict(DIAGNOSED) else ""
                     problem = run_one(result, program, peer, argv, env, timeout, prefix)
                 status = "FAIL: " + problem if problem else "ok"
@@ -519,6 +585,14 @@ def report(args, result, started, load_before, seconds):
         "- `queue.4x4`: 4 producers and 4 consumers on a 64-slot mutex+condvar queue.",
         "- `rwlock.read_mostly`: 7 readers and 1 writer, default attributes; writer",
         "  throughput shows the lock's preference (glibc prefers readers).",
+        "- `rwlock.mix.wP.tN`: N threads, each operation a write with probability P%,",
+        "  a read otherwise (lock+unlock per second, both kinds together).",
+        "- `cxx.*`: a C++ program (`bench/cxx.cpp`), 4 std::threads doing a fixed",
+        "  amount of work, timed from the first start to the last join:",
+        "  std::shared_mutex with P% writes (`wP`) or 2 writing and 2 reading",
+        "  threads (`2w2r`), and std::lock_guard<std::mutex> around one increment.",
+        f"- `{SORT_METRIC}`: `sort --parallel=2 -S 256M` of {SORT_RECORDS} generated lines",
+        "  (`test/realprogs/gendata.py`), run by `bench/run.py` and timed by it.",
         "- `thread.create_join`: create a thread that returns at once, join it.",
         "- `thread.spawn1000`: 1000 live threads, time until all started; `.rss`: growth",
         "  of VmHWM per thread; `thread.join1000`: release and join them all.",

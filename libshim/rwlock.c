@@ -12,8 +12,8 @@
  *  - glibc's default prefers readers: a reader enters whenever no writer
  *    holds the lock, so a stream of overlapping readers starves writers
  *    for ever.  Here a waiting writer (WWAIT) stops NEW readers: the
- *    readers inside drain, the last one hands the lock to the first
- *    writer, and writers make progress.
+ *    readers inside drain, the last one wakes the first writer, and
+ *    writers make progress.
  *  - Stopping new readers is what deadlocks a thread that read-locks a
  *    lock it already read-holds (it waits for the writer, which waits for
  *    it), and POSIX and glibc's default allow that recursion.  So a thread
@@ -23,17 +23,32 @@
  *    the exemption conservative (a reader of another lock passes too) but
  *    never wrong.  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP has no
  *    exemption: glibc documents that recursion may deadlock with it.
- *  - Readers cannot starve either: when a writer unlocks with readers
- *    parked, the readers go first.  The writer hands read shares to the
- *    readers that were parked when it began (the count of parked readers
- *    bounds the hand-off, so readers arriving meanwhile cannot prolong it)
- *    and each share is added to the word in the same bucket-lock critical
- *    section that dequeues that reader.  The first share replaces WRITER
- *    atomically, so no writer slips in between.  Then the last of those
- *    readers hands the lock to the next writer: write and read phases
- *    alternate while both sides wait.
- *  - A writer that unlocks with only writers parked hands the lock to the
- *    next one directly (WRITER stays set).
+ *  - Wake, don't hand over (as the mutex): a writer woken by an unlock
+ *    competes for the lock with the threads running, and a running writer
+ *    may take it first.  Handing the lock to a thread that is still
+ *    asleep leaves it idle until that thread runs, and with more threads
+ *    than cores, short sections and both sides waiting that is a convoy
+ *    that does not break up: every unlock hands over to a sleeper, every
+ *    locker finds the lock reserved and parks too.  bench_rwlock's
+ *    rwlock.mix.w50.t4 (4 threads, half of them writing) fell to 0.4-3
+ *    M lock+unlock/s in that state, from 25-40 M/s out of it.  So the
+ *    lock is handed over only when the park layer's fairness timer fires
+ *    (be_fair, every ~0.1 ms), which bounds how long a woken thread can
+ *    lose the race.
+ *  - Readers cannot starve either.  A writer that unlocks with readers
+ *    parked and no writer waiting, or with the fairness timer fired,
+ *    hands read shares to the readers that were parked when it began
+ *    (the count of parked readers bounds the hand-off, so readers
+ *    arriving meanwhile cannot prolong it); each share is added to the
+ *    word in the same bucket-lock critical section that dequeues that
+ *    reader.  The first share replaces WRITER atomically, so no writer
+ *    slips in between.  Otherwise (writers parked, timer not fired) it
+ *    releases the lock and wakes one writer: readers stopped by WWAIT
+ *    would only park again.  So while both sides wait, write phases end
+ *    at the latest when the timer fires, and the readers' phase ends
+ *    when the last of them leaves and wakes a writer.
+ *  - A writer that unlocks with writers parked and the timer fired hands
+ *    the lock to the next one directly (WRITER stays set).
  *  - Realtime threads: POSIX says a reader under SCHED_FIFO or SCHED_RR
  *    is stopped only by waiting writers of higher or equal priority.  A
  *    parking writer records its realtime priority (0 if it has none) in
@@ -474,6 +489,8 @@ static bool readers_handoff(struct shim_rwlock *rw, bool from_writer)
 struct writer_handoff {
 	struct shim_rwlock *rw;
 	bool readers_freed; /* WWAIT was stale and is now clear */
+	bool readers_turn;  /* the fairness timer fired with readers parked */
+	bool readers_tried; /* we gave them their turn and none was parked */
 };
 
 /* A reader left the lock empty while writers wait: give it to the first
@@ -488,6 +505,10 @@ static uintptr_t grant_writer_from_readers(void *ctx,
 		h->readers_freed = true;
 		return PARK_TOKEN_NORMAL;
 	}
+	/* It competes for the free lock (see the top); WWAIT stays, for it
+	 * and any writer parked behind it. */
+	if (!r.be_fair)
+		return PARK_TOKEN_NORMAL;
 	unsigned s = load_state(rw);
 	while (!writer_blocked(s)) {
 		unsigned n = s | RW_WRITER;
@@ -505,23 +526,32 @@ static uintptr_t grant_writer_from_readers(void *ctx,
 	return PARK_TOKEN_NORMAL; /* a recursive reader got in: retry */
 }
 
-/* The caller holds WRITER and nobody takes a read share: pass WRITER to
- * the next writer, or release it.  Under the writers' bucket lock. */
+/* The caller holds WRITER: wake the next writer and release WRITER, or
+ * (fairness timer) pass WRITER to it, or leave WRITER held for a
+ * hand-off to the parked readers (readers_turn; the writer woken
+ * competes again).  Under the writers' bucket lock. */
 static uintptr_t grant_writer_from_writer(void *ctx,
 					  struct park_unpark_result r)
 {
 	struct writer_handoff *h = ctx;
 	struct shim_rwlock *rw = h->rw;
-	if (r.unparked) {
+	if (r.unparked && r.be_fair) {
+		if (!h->readers_tried && (load_state(rw) & RW_RWAIT)) {
+			h->readers_turn = true;
+			return PARK_TOKEN_NORMAL;
+		}
 		if (!r.have_more)
 			clear_wwait(rw);
 		return PARK_TOKEN_HANDOFF; /* WRITER stays set, now its */
 	}
-	atomic_store_explicit(&rw->rw_wprio, 0, memory_order_relaxed);
-	unsigned s = atomic_fetch_and_explicit(&rw->rw_state,
-					       ~(RW_WRITER | RW_WWAIT),
+	unsigned clear = RW_WRITER;
+	if (!r.have_more) {
+		atomic_store_explicit(&rw->rw_wprio, 0, memory_order_relaxed);
+		clear |= RW_WWAIT;
+	}
+	unsigned s = atomic_fetch_and_explicit(&rw->rw_state, ~clear,
 					       memory_order_release);
-	h->readers_freed = (s & RW_RWAIT) != 0;
+	h->readers_freed = (clear & RW_WWAIT) && (s & RW_RWAIT);
 	return PARK_TOKEN_NORMAL;
 }
 
@@ -933,11 +963,21 @@ NOINLINE static void write_unlock_slow(struct shim_rwlock *rw)
 		shared_wake_all(rw, s);
 		return;
 	}
-	/* Readers parked through this write phase go first. */
-	if ((s & RW_RWAIT) && readers_handoff(rw, true))
+	/* Readers parked through this write phase go first if no writer
+	 * waits; with writers waiting, when the fairness timer says so. */
+	if ((s & RW_RWAIT) && !(s & RW_WWAIT) && readers_handoff(rw, true))
 		return;
-	struct writer_handoff h = { rw, false };
+	struct writer_handoff h = { rw, false, false, false };
 	park_unpark_one(writer_key(rw), grant_writer_from_writer, &h);
+	if (h.readers_turn) {
+		if (readers_handoff(rw, true))
+			return;
+		/* RWAIT was stale.  We still hold WRITER, and the writer we
+		 * woke may have parked again behind it: release it the
+		 * ordinary way, which wakes a writer. */
+		h.readers_tried = true;
+		park_unpark_one(writer_key(rw), grant_writer_from_writer, &h);
+	}
 	if (h.readers_freed)
 		let_readers_in(rw);
 }
@@ -958,7 +998,7 @@ NOINLINE static void read_unlock_slow(struct shim_rwlock *rw, unsigned s)
 		shared_wake_all(rw, s);
 		return;
 	}
-	struct writer_handoff h = { rw, false };
+	struct writer_handoff h = { rw, false, false, false };
 	park_unpark_one(writer_key(rw), grant_writer_from_readers, &h);
 	if (h.readers_freed)
 		let_readers_in(rw);
