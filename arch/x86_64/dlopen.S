@@ -1,0 +1,44 @@
+/*
+ * arch/x86_64/dlopen.S -- libshim's dlopen: a jump to glibc's unless the
+ * mode asks for RTLD_DEEPBIND (libshim/deepbind.c).
+ *
+ * void *dlopen(const char *file, int mode);	rdi = file, esi = mode
+ *
+ * glibc's dlopen takes its own return address as the caller: the object
+ * whose DT_RPATH/DT_RUNPATH is searched, against which "$ORIGIN" in file
+ * expands, and whose namespace gets the new objects.  A call from here
+ * would name libshim; a jump with the caller's return address still on
+ * the stack names the caller.  C cannot promise a jump, hence this file.
+ */
+#define RTLD_DEEPBIND 0x00008
+
+	.text
+	.globl	dlopen
+	.type	dlopen, @function
+dlopen:
+	.cfi_startproc
+	test	$RTLD_DEEPBIND, %esi
+	jnz	shim_dlopen_deepbind	/* a tail call: only its result returns */
+	mov	shim_glibc_dlopen(%rip), %rax
+	test	%rax, %rax
+	jz	1f
+	jmp	*%rax
+1:	/* First call: look glibc's function up, keeping the arguments. */
+	push	%rdi
+	.cfi_adjust_cfa_offset 8
+	push	%rsi
+	.cfi_adjust_cfa_offset 8
+	sub	$8, %rsp		/* SysV: rsp % 16 == 0 at the call */
+	.cfi_adjust_cfa_offset 8
+	call	shim_glibc_dlopen_lookup
+	add	$8, %rsp
+	.cfi_adjust_cfa_offset -8
+	pop	%rsi
+	.cfi_adjust_cfa_offset -8
+	pop	%rdi
+	.cfi_adjust_cfa_offset -8
+	jmp	*%rax
+	.cfi_endproc
+	.size	dlopen, .-dlopen
+
+	.section .note.GNU-stack,"",@progbits
