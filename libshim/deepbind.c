@@ -43,21 +43,26 @@
  *
  * Free when unused: a dlopen without RTLD_DEEPBIND is one test and a jump.
  *
+ * Objects that the new objects' constructors load meanwhile, through
+ * glibc's dlopen since they are not rebound yet, are new objects too.
+ *
  * Not covered (doc/usage.md): the new objects' constructors, which run
  * inside glibc's dlopen before the rebinding, call glibc; an object that
  * looks pthread functions up itself (dlsym(RTLD_DEFAULT or RTLD_NEXT) from
  * inside it, or dlsym(handle) on it) gets glibc's; dlmopen namespaces have
  * their own libc and no libshim; a RTLD_DEEPBIND load that bypasses
- * libshim's dlopen (glibc's own, found by dlsym) is not rebound.  And
- * glibc sees libshim, not the caller, as the opener of a RTLD_DEEPBIND
- * load: a bare name is searched along libshim's (empty) DT_RUNPATH and the
- * program's DT_RPATH, not the calling library's own paths.
+ * libshim's dlopen (glibc's own, found by dlsym) is not rebound.  Nor is
+ * one that glibc might find through its caller's own search paths or
+ * "$ORIGIN": libshim must make that call itself to act after it, and
+ * glibc takes the return address as the caller (shim_dlopen_as_caller), so
+ * it leaves such a load to glibc, unchanged.
  */
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -68,6 +73,8 @@
 SHIM_HIDDEN void *(*_Atomic shim_glibc_dlopen)(const char *, int);
 SHIM_HIDDEN void *(*shim_glibc_dlopen_lookup(void))(const char *, int);
 SHIM_HIDDEN void *shim_dlopen_deepbind(const char *file, int mode);
+SHIM_HIDDEN int shim_dlopen_as_caller(const char *file, int mode,
+				      const void *caller);
 
 void *(*shim_glibc_dlopen_lookup(void))(const char *, int)
 {
@@ -76,6 +83,68 @@ void *(*shim_glibc_dlopen_lookup(void))(const char *, int)
 		RTLD_NEXT, "dlopen", "GLIBC_2.34");
 	atomic_store_explicit(&shim_glibc_dlopen, fn, memory_order_relaxed);
 	return fn;
+}
+
+static const struct link_map *owner(uintptr_t addr);
+
+/* Which search-path entries an object's dynamic section has. */
+enum { HAS_RPATH = 1, HAS_RUNPATH = 2, HAS_NODEFLIB = 4 };
+static int search_tags(const ElfW(Dyn) *d)
+{
+	int has = 0;
+	for (; d != NULL && d->d_tag != DT_NULL; d++)
+		if (d->d_tag == DT_RPATH)
+			has |= HAS_RPATH;
+		else if (d->d_tag == DT_RUNPATH)
+			has |= HAS_RUNPATH;
+		else if (d->d_tag == DT_FLAGS_1 && (d->d_un.d_val & DF_1_NODEFLIB))
+			has |= HAS_NODEFLIB;
+	return has;
+}
+
+static int library_rpath(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	if (info->dlpi_name[0] == '\0')
+		return 0; /* the program */
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			return search_tags((const void *)(info->dlpi_addr +
+							  info->dlpi_phdr[i].p_vaddr)) &
+			       HAS_RPATH;
+	return 0;
+}
+
+/*
+ * Whether glibc, asked by libshim, opens the file it would open for the
+ * caller, so that libshim may make the call and rebind after it.  glibc
+ * uses its caller for the namespace (the base one here: only callers in it
+ * bind libshim's dlopen), to expand "$ORIGIN" and the like in the name,
+ * and to search for a name without '/': the DT_RPATH of the caller and of
+ * the objects that loaded it (unless the caller has a DT_RUNPATH), the
+ * program's DT_RPATH, LD_LIBRARY_PATH, the caller's DT_RUNPATH, the cache,
+ * and the default directories unless the caller was linked -z nodeflib.
+ * libshim has no such entries, so the answers agree for a name with '/',
+ * and for a bare name when the caller has none of them either and no
+ * library has a DT_RPATH (any may be in the caller's loader chain) -- or
+ * when the caller is the program and has neither DT_RUNPATH nor nodeflib
+ * (its DT_RPATH is searched for every caller).
+ */
+int shim_dlopen_as_caller(const char *file, int mode, const void *caller)
+{
+	(void)mode;
+	if (file == NULL || strchr(file, '$') != NULL)
+		return 0;
+	if (strchr(file, '/') != NULL)
+		return 1;
+	const struct link_map *c = owner((uintptr_t)caller);
+	if (c == NULL)
+		return 0;
+	int has = search_tags(c->l_ld);
+	if (c->l_name[0] == '\0')
+		return !(has & (HAS_RUNPATH | HAS_NODEFLIB));
+	return has == 0 && dl_iterate_phdr(library_rpath, NULL) == 0;
 }
 
 /* What one pass over the loaded objects knows and counts. */

@@ -9,6 +9,9 @@
  * expands, and whose namespace gets the new objects.  A call from here
  * would name libshim; a jump with the caller's return address still on
  * the stack names the caller.  C cannot promise a jump, hence this file.
+ * A RTLD_DEEPBIND load is opened by libshim (a call) only where glibc
+ * finds the same file for libshim as for the caller
+ * (shim_dlopen_as_caller); elsewhere it is glibc's, by a jump.
  */
 #define RTLD_DEEPBIND 0x00008
 
@@ -18,8 +21,24 @@
 dlopen:
 	.cfi_startproc
 	test	$RTLD_DEEPBIND, %esi
+	jz	2f
+	mov	(%rsp), %rdx		/* the caller */
+	push	%rdi
+	.cfi_adjust_cfa_offset 8
+	push	%rsi
+	.cfi_adjust_cfa_offset 8
+	sub	$8, %rsp		/* SysV: rsp % 16 == 0 at the call */
+	.cfi_adjust_cfa_offset 8
+	call	shim_dlopen_as_caller
+	add	$8, %rsp
+	.cfi_adjust_cfa_offset -8
+	pop	%rsi
+	.cfi_adjust_cfa_offset -8
+	pop	%rdi
+	.cfi_adjust_cfa_offset -8
+	test	%eax, %eax
 	jnz	shim_dlopen_deepbind	/* a tail call: only its result returns */
-	mov	shim_glibc_dlopen(%rip), %rax
+2:	mov	shim_glibc_dlopen(%rip), %rax
 	test	%rax, %rax
 	jz	1f
 	jmp	*%rax
@@ -28,7 +47,7 @@ dlopen:
 	.cfi_adjust_cfa_offset 8
 	push	%rsi
 	.cfi_adjust_cfa_offset 8
-	sub	$8, %rsp		/* SysV: rsp % 16 == 0 at the call */
+	sub	$8, %rsp
 	.cfi_adjust_cfa_offset 8
 	call	shim_glibc_dlopen_lookup
 	add	$8, %rsp

@@ -10,11 +10,13 @@
  * wake-ups and hang; libshim's dlopen rebinds such a library to itself.
  * Checked: every count is exact, no reader saw a torn write, the library's
  * addresses of API functions (its GOT and its relocated data) are the
- * program's, and (by run_preload.py) libshim made the library's threads.
- * A hang is reported by alarm() as exit status 3, naming the phase.
+ * program's, its RELRO data is read-only again, and (by run_preload.py)
+ * libshim made the library's threads.  A hang is reported by alarm() as
+ * exit status 3, naming the phase.
  *
- * Usage: deepbind LIBRARY now|lazy.  Exit 0 when every check holds; the
- * last line on stdout is "threads made: N".
+ * Usage: deepbind LIBRARY now|lazy [PHASE].  PHASE (mutex, condvar,
+ * rwlock or semaphore) runs that one alone.  Exit 0 when every check
+ * holds; the last line on stdout is "threads made: N".
  */
 #include <dlfcn.h>
 #include <signal.h>
@@ -112,10 +114,38 @@ static void check_addresses(deep_addr_fn *addr)
 	}
 }
 
+/* The protection of the mapping that holds p, from /proc/self/maps. */
+static int writable(const void *p)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int w = -1;
+	while (f != NULL && w < 0 && fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		char perms[5];
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 &&
+		    (unsigned long)p >= lo && (unsigned long)p < hi)
+			w = perms[1] == 'w';
+	}
+	if (f != NULL)
+		fclose(f);
+	return w;
+}
+
+static int phase_named(const char *name)
+{
+	for (int p = 0; p < DEEP_PHASES; p++)
+		if (strcmp(name, phase_names[p]) == 0)
+			return p;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[2], "now") && strcmp(argv[2], "lazy"))) {
-		fprintf(stderr, "usage: deepbind LIBRARY now|lazy\n");
+	int only = argc == 4 ? phase_named(argv[3]) : -2;
+	if (argc < 3 || argc > 4 || only == -1 ||
+	    (strcmp(argv[2], "now") && strcmp(argv[2], "lazy"))) {
+		fprintf(stderr, "usage: deepbind LIBRARY now|lazy [PHASE]\n");
 		return 2;
 	}
 	signal(SIGALRM, on_alarm);
@@ -130,17 +160,23 @@ int main(int argc, char **argv)
 	deep_start_fn *lib_start = (deep_start_fn *)dlsym(lib, "deep_lib_start");
 	deep_join_fn *lib_join = (deep_join_fn *)dlsym(lib, "deep_lib_join");
 	deep_addr_fn *lib_addr = (deep_addr_fn *)dlsym(lib, "deep_lib_addr");
-	if (!lib_start || !lib_join || !lib_addr) {
+	const void *(*lib_relro)(void) =
+		(const void *(*)(void))dlsym(lib, "deep_lib_relro");
+	if (!lib_start || !lib_join || !lib_addr || !lib_relro) {
 		fprintf(stderr, "deepbind: %s lacks its entry points\n", argv[1]);
 		return 1;
 	}
 	/* Before any lazy slot was used: the rebinding is done at dlopen. */
 	check_addresses(lib_addr);
+	check(writable(lib_relro()) == 0, "the library's RELRO data is "
+	      "writable (1) or unmapped (-1)", writable(lib_relro()), 0);
 
 	static struct deep_shared sh;
 	int made = 0;
 	for (int round = 0; round < ROUNDS; round++)
 		for (enum deep_phase p = 0; p < DEEP_PHASES; p++) {
+			if (only >= 0 && p != (enum deep_phase)only)
+				continue;
 			current = p;
 			init_shared(&sh);
 			made += lib_start(&sh, p);

@@ -13,6 +13,7 @@
 EXPORT deep_start_fn deep_lib_start;
 EXPORT deep_join_fn deep_lib_join;
 EXPORT deep_addr_fn deep_lib_addr;
+EXPORT const void *deep_lib_relro(void);
 
 int deep_lib_start(struct deep_shared *sh, enum deep_phase phase)
 {
@@ -45,4 +46,11 @@ void *deep_lib_addr(const char *name, int data)
 		if (strcmp(name, relocated[i].name) == 0)
 			return relocated[i].fn;
 	return NULL;
+}
+
+/* A slot in RELRO data, which must be read-only again after the
+ * rebinding. */
+const void *deep_lib_relro(void)
+{
+	return &relocated[0].fn;
 }

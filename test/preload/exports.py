@@ -23,7 +23,7 @@ ALLOWED = re.compile(
     r"^(pthread_\w+|__pthread_\w+|_pthread_\w+|sem_\w+"
     r"|thrd_\w+|mtx_\w+|cnd_\w+|tss_\w+|call_once"
     r"|setuid|setgid|seteuid|setegid|setreuid|setregid|setresuid|setresgid"
-    r"|setgroups|" + "|".join(CANCEL_POINTS) + r")$")
+    r"|setgroups|dlopen|" + "|".join(CANCEL_POINTS) + r")$")
 
 
 def exported_names(lib):
