@@ -15,6 +15,23 @@
  */
 #define RTLD_DEEPBIND 0x00008
 
+/* Call fn (a C function), keeping dlopen's arguments for the jump after. */
+.macro call_keeping_args fn
+	push	%rdi
+	.cfi_adjust_cfa_offset 8
+	push	%rsi
+	.cfi_adjust_cfa_offset 8
+	sub	$8, %rsp		/* SysV: rsp % 16 == 0 at the call */
+	.cfi_adjust_cfa_offset 8
+	call	\fn
+	add	$8, %rsp
+	.cfi_adjust_cfa_offset -8
+	pop	%rsi
+	.cfi_adjust_cfa_offset -8
+	pop	%rdi
+	.cfi_adjust_cfa_offset -8
+.endm
+
 	.text
 	.globl	dlopen
 	.type	dlopen, @function
@@ -23,19 +40,7 @@ dlopen:
 	test	$RTLD_DEEPBIND, %esi
 	jz	2f
 	mov	(%rsp), %rdx		/* the caller */
-	push	%rdi
-	.cfi_adjust_cfa_offset 8
-	push	%rsi
-	.cfi_adjust_cfa_offset 8
-	sub	$8, %rsp		/* SysV: rsp % 16 == 0 at the call */
-	.cfi_adjust_cfa_offset 8
-	call	shim_dlopen_as_caller
-	add	$8, %rsp
-	.cfi_adjust_cfa_offset -8
-	pop	%rsi
-	.cfi_adjust_cfa_offset -8
-	pop	%rdi
-	.cfi_adjust_cfa_offset -8
+	call_keeping_args shim_dlopen_as_caller
 	test	%eax, %eax
 	jnz	shim_dlopen_deepbind	/* a tail call: only its result returns */
 2:	mov	shim_glibc_dlopen(%rip), %rax
@@ -43,19 +48,7 @@ dlopen:
 	jz	1f
 	jmp	*%rax
 1:	/* First call: look glibc's function up, keeping the arguments. */
-	push	%rdi
-	.cfi_adjust_cfa_offset 8
-	push	%rsi
-	.cfi_adjust_cfa_offset 8
-	sub	$8, %rsp
-	.cfi_adjust_cfa_offset 8
-	call	shim_glibc_dlopen_lookup
-	add	$8, %rsp
-	.cfi_adjust_cfa_offset -8
-	pop	%rsi
-	.cfi_adjust_cfa_offset -8
-	pop	%rdi
-	.cfi_adjust_cfa_offset -8
+	call_keeping_args shim_glibc_dlopen_lookup
 	jmp	*%rax
 	.cfi_endproc
 	.size	dlopen, .-dlopen
