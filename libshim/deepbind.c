@@ -133,7 +133,7 @@ static int library_rpath(struct dl_phdr_info *info, size_t size, void *arg)
  */
 int shim_dlopen_as_caller(const char *file, int mode, const void *caller)
 {
-	(void)mode;
+	(void)mode; /* dlopen's second argument, kept in its register */
 	if (file == NULL || strchr(file, '$') != NULL)
 		return 0;
 	if (strchr(file, '/') != NULL)
@@ -208,7 +208,10 @@ static void rebind_relocs(const struct rebind *rb, uintptr_t base,
 			continue;
 		const struct link_map *to = owner(now - addend);
 		/* Bound to glibc, or a lazy slot still pointing into the
-		 * object's own PLT, which the resolver would bind to glibc. */
+		 * object's own PLT, which the resolver would bind to glibc
+		 * (or, if a dependency of the object's own defines the name,
+		 * there: the loader cannot be asked which without its lock,
+		 * so such a rare object gets libshim's). */
 		if (to == rb->libc_map ||
 		    (to == self && type == R_X86_64_JUMP_SLOT))
 			if (!relro_write(relro, slot, want))
