@@ -12,13 +12,45 @@
  * are found; the last line on stdout is "threads made: 0".
  */
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
 		fprintf(stderr, "usage: runpath LIBRUNPATH_MOD SIBLING SIBLING2\n");
 		return 2;
+	}
+	/* meson puts the siblings' directory on LD_LIBRARY_PATH, where they
+	 * are found for any caller: start again without it (the loader reads
+	 * the variable at start-up only), keeping the rest (libshim's). */
+	const char *lp = getenv("LD_LIBRARY_PATH");
+	char dir[PATH_MAX], copy[4096], kept[4096] = "";
+	if (lp != NULL && strlen(lp) < sizeof copy &&
+	    realpath(argv[1], dir) != NULL) {
+		*strrchr(dir, '/') = '\0';
+		strcpy(copy, lp);
+		int dropped = 0;
+		char *save, real[PATH_MAX];
+		for (char *e = strtok_r(copy, ":", &save); e != NULL;
+		     e = strtok_r(NULL, ":", &save)) {
+			if (realpath(e, real) != NULL && strcmp(real, dir) == 0) {
+				dropped = 1;
+				continue;
+			}
+			if (kept[0] != '\0')
+				strcat(kept, ":");
+			strcat(kept, e); /* no longer than lp */
+		}
+		if (dropped) {
+			setenv("LD_LIBRARY_PATH", kept, 1);
+			execv("/proc/self/exe", argv);
+			perror("runpath: execv");
+			return 1;
+		}
 	}
 	void *mod = dlopen(argv[1], RTLD_NOW);
 	void *(*open_sibling)(const char *, int) =
