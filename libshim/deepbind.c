@@ -42,6 +42,9 @@
  *    never rewritten.
  *
  * Free when unused: a dlopen without RTLD_DEEPBIND is one test and a jump.
+ * Nothing here waits for shim_init: a program may load such a library
+ * before it creates any thread (the tests do), and glibc's dlopen is
+ * looked up at the first dlopen.
  *
  * Objects that the new objects' constructors load meanwhile, through
  * glibc's dlopen since they are not rebound yet, are new objects too.
