@@ -29,8 +29,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "arch/x86_64/arch.h"
-#include "arch/x86_64/syscall.h"
+#include "arch.h"
+#include "arch_syscall.h"
 #include "libshim/park.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdatomic.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "libshim/spinwait.h"
 #include "libshim/visibility.h"
 

@@ -71,7 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "compat/lwp.h"
 #include "libshim/park.h"
 #include "libshim/lock.h"

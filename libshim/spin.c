@@ -31,7 +31,7 @@
 #include <errno.h>
 #include <pthread.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "libshim/profile.h"
 #include "libshim/visibility.h"
 

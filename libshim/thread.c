@@ -25,8 +25,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch/x86_64/arch.h"
-#include "arch/x86_64/syscall.h"
+#include "arch.h"
+#include "arch_syscall.h"
 #include "libshim/attr.h"
 #include "libshim/lock.h"
 #include "libshim/park.h"

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 
 void arch_mcontext_init(mcontext_t *mc, void (*entry)(void *), void *arg,
 			void *stack_top, void *tp)

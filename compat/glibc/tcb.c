@@ -30,8 +30,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch/x86_64/arch.h"
-#include "arch/x86_64/syscall.h"
+#include "arch.h"
+#include "arch_syscall.h"
 #include "compat/glibc/tcb.h"
 #include "libshim/shim.h"
 

@@ -13,8 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch/x86_64/arch.h"
-#include "arch/x86_64/syscall.h"
+#include "arch.h"
+#include "arch_syscall.h"
 #include "compat/lwp.h"
 
 /* A reused stack's old frames are dead memory to valgrind and, in an

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "compat/lwp.h"
 
 static void dummy_entry(void *arg) { (void)arg; }
