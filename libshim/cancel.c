@@ -107,7 +107,7 @@ static _Unwind_Reason_Code unwind_stop(int version, _Unwind_Action actions,
 	struct shim_cleanup *buf = td->td_cleanup;
 	/* The frame that registered buf is reached once the frame about to
 	 * be unwound lies at or above the stack pointer setjmp saved. */
-	if (buf && (end || cfa >= arch_jmpbuf_sp(buf->jmp[0].jb)))
+	if (buf && (end || cfa >= tcb_jmpbuf_sp(buf->jmp[0].jb)))
 		jump_to(td, buf);
 	if (end)
 		finish_exit(td);

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "libshim/visibility.h"
+#include "tcb_layout.h"
 
 /*
  * Check the host glibc once: every private symbol resolved, every field
