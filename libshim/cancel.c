@@ -31,12 +31,11 @@
 
 #include "arch.h"
 #include "arch_syscall.h"
+#include "compat/glibc/signals.h"
 #include "libshim/park.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 #include "libshim/unwind.h"
-
-#define SIGCANCEL 32
 
 /* glibc's __pthread_unwind_buf_t with its private words named. */
 struct shim_cleanup {

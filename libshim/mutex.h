@@ -12,7 +12,7 @@
 
 #include "arch.h"
 #include "libshim/spinwait.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /* glibc's struct __pthread_mutex_s on x86_64, field for field. */
 struct shim_mutex {

@@ -80,7 +80,7 @@
 #include "libshim/spinwait.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 struct sem {
 	_Atomic uint64_t s_data; /* value | waiters << SEM_WAITERS_SHIFT */

@@ -10,11 +10,9 @@
 #include <unistd.h>
 
 #include "arch_syscall.h"
+#include "compat/glibc/signals.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
-
-#define SIGCANCEL 32
-#define SIGSETXID 33
 
 /* Out of range, or one of the two glibc keeps for itself. */
 static bool invalid_signal(int sig)

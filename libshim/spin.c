@@ -33,7 +33,7 @@
 
 #include "arch.h"
 #include "libshim/profile.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 SHIM_EXPORT int pthread_spin_init(pthread_spinlock_t *lock, int pshared)
 {

@@ -20,7 +20,7 @@
 
 #include "compat/glibc/tcb.h"
 #include "compat/lwp.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /* td_state: the life cycle seen by join/detach (atomic). */
 enum {

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 #include <ucontext.h>
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /*
  * arch_mcontext_init(mc, entry, arg, stack_top, tp): fill mc so that an LWP

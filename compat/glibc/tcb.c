@@ -32,8 +32,8 @@
 
 #include "arch.h"
 #include "arch_syscall.h"
+#include "compat/glibc/signals.h"
 #include "compat/glibc/tcb.h"
-#include "libshim/shim.h"
 
 #define AT(tp, off, type) (*(type *)((char *)(tp) + (off)))
 
@@ -224,9 +224,6 @@ static bool glibc_tcb_as_expected(char *tp)
 	       head == tp + TCB_OFF_ROBUST_HEAD && len == 24 &&
 	       AT(tp, TCB_OFF_SPECIFIC, char *) == tp + TCB_OFF_SPECIFIC_1STBLOCK;
 }
-
-/* SIGSETXID, glibc's signal for its set*id broadcast. */
-#define SIGSETXID 33
 
 /*
  * glibc's pthread_create does its one-time switch to multi-threaded mode
@@ -457,9 +454,6 @@ void tcb_get_stackblock(void *tp, void **base, size_t *size, size_t *guard)
 
 void tcb_glibc_thread_exit(void *result)
 {
-	/* Resolved by tcb_host_init, never here: dlsym takes the loader
-	 * lock, which a thread inside dlopen may hold. */
-	shim_init();
 	glibc_pthread_exit(result);
 	__builtin_unreachable();
 }
