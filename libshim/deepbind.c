@@ -10,15 +10,16 @@
  * that do not see each other's waiters: wake-ups are lost and threads
  * hang.
  *
- * So libshim's dlopen (arch/x86_64/dlopen.S) sends a RTLD_DEEPBIND load
+ * So libshim's dlopen (arch/<cpu>/dlopen.S) sends a RTLD_DEEPBIND load
  * here: after glibc's dlopen returned, every object it added is rebound:
- * each relocated GOT or data slot (R_X86_64_JUMP_SLOT, R_X86_64_GLOB_DAT,
- * R_X86_64_64, in DT_RELA and DT_JMPREL) that imports a name libshim.so
+ * each relocated PLT, GOT or data slot (arch.h's ARCH_R_*: on x86_64
+ * R_X86_64_JUMP_SLOT, R_X86_64_GLOB_DAT, R_X86_64_64), in DT_RELA and
+ * DT_JMPREL, that imports a name libshim.so
  * exports and that the loader bound to glibc, or left lazily unbound, is
  * pointed at libshim's definition -- what the object would have got
  * without RTLD_DEEPBIND.  The names are read from libshim's own dynamic
- * symbol table, the list test/preload/check_exports.py checks, so there is
- * no second list.  A slot bound to a third object (the new object's own
+ * symbol table: what libshim/exports.map let the linker export (and
+ * test/preload/exports.py checks), so there is no second list.  A slot bound to a third object (the new object's own
  * dependency that defines the name) is left alone, as are the object's
  * own definitions, which RTLD_DEEPBIND exists to prefer.
  *
@@ -69,8 +70,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch.h"
+#include "common/visibility.h"
 #include "libshim/symbol.h"
-#include "libshim/visibility.h"
 
 /* glibc's dlopen, filled in at the first call (dlopen.S). */
 SHIM_HIDDEN void *(*_Atomic shim_glibc_dlopen)(const char *, int);
@@ -195,8 +197,8 @@ static void rebind_relocs(const struct rebind *rb, uintptr_t base,
 	for (size_t i = 0; rel != NULL && i < bytes / sizeof *rel; i++) {
 		unsigned type = ELF64_R_TYPE(rel[i].r_info);
 		unsigned idx = ELF64_R_SYM(rel[i].r_info);
-		if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT &&
-		     type != R_X86_64_64) ||
+		if ((type != ARCH_R_JUMP_SLOT && type != ARCH_R_GLOB_DAT &&
+		     type != ARCH_R_ABS) ||
 		    idx == 0 || d->symtab[idx].st_shndx != SHN_UNDEF)
 			continue;
 		const ElfW(Sym) *def = shim_dynamic_lookup(
@@ -204,7 +206,7 @@ static void rebind_relocs(const struct rebind *rb, uintptr_t base,
 		if (def == NULL)
 			continue;
 		uintptr_t *slot = (uintptr_t *)(base + rel[i].r_offset);
-		uintptr_t addend = type == R_X86_64_64 ? rel[i].r_addend : 0;
+		uintptr_t addend = type == ARCH_R_ABS ? rel[i].r_addend : 0;
 		uintptr_t want = rb->shim_base + def->st_value + addend;
 		uintptr_t now = *slot;
 		if (now == want)
@@ -216,7 +218,7 @@ static void rebind_relocs(const struct rebind *rb, uintptr_t base,
 		 * there: the loader cannot be asked which without its lock,
 		 * so such a rare object gets libshim's). */
 		if (to == rb->libc_map ||
-		    (to == self && type == R_X86_64_JUMP_SLOT))
+		    (to == self && type == ARCH_R_JUMP_SLOT))
 			if (!relro_write(relro, slot, want))
 				return;
 	}

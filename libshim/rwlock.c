@@ -119,7 +119,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "compat/lwp.h"
 #include "libshim/mutex.h"
 #include "libshim/park.h"

@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "arch/x86_64/syscall.h"
+#include "arch_syscall.h"
 #include "libshim/diag.h"
 #include "libshim/symbol.h"
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "libshim/outbuf.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /*
  * Write "symbol+0xoff (object)" for addr into buf (n bytes, always
