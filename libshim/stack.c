@@ -22,6 +22,7 @@
 #include "libshim/shim.h"
 #include "libshim/stack.h"
 #include "libshim/thread.h"
+#include "libshim/vg.h"
 
 /* Mappings kept for reuse, at most this many bytes (glibc keeps 40 MiB). */
 #define CACHE_MAX_BYTES (40ul << 20)
@@ -42,6 +43,14 @@ static size_t page_size(void)
 static size_t round_up(size_t n, size_t to)
 {
 	return (n + to - 1) & ~(to - 1);
+}
+
+/* The descriptor, and glibc's struct pthread from the thread pointer to
+ * the top, are libshim's and glibc's memory, not the program's (vg.h). */
+static void mapping_private(struct shim_thread *td, char *top)
+{
+	vg_private(td, sizeof *td);
+	vg_private(td->td_tp, (size_t)(top - (char *)td->td_tp));
 }
 
 /* Descriptor and stack top below a TCB whose area ends at top. */
@@ -67,6 +76,7 @@ static struct saved_tls *saved_tls;
 
 static void release_mapping(struct shim_thread *td)
 {
+	vg_recycled(td->td_map, td->td_map_size); /* its LWP is gone */
 	struct saved_tls *s = malloc(sizeof *s + tcb_libc_tls_size());
 	if (s) {
 		tcb_libc_tls_save(td->td_tp, s->block);
@@ -89,6 +99,7 @@ static void adopt_saved_tls(void *tp)
 		saved_tls = s->next;
 	shim_unlock(&cache_lock);
 	if (s) {
+		vg_recycled(s, sizeof *s + tcb_libc_tls_size());
 		tcb_libc_tls_restore(tp, s->block);
 		free(s);
 	}
@@ -146,6 +157,7 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 		td->td_tp = tcb_create(top);
 		if (td->td_tp == NULL)
 			return NULL;
+		mapping_private(td, top);
 		adopt_saved_tls(td->td_tp);
 		td->td_user_stack = true;
 		td->td_map = user_stack;
@@ -169,10 +181,12 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 	if (td != NULL) {
 		char *top = (char *)td->td_map + map_size;
 		void *tp = td->td_tp;
+		vg_recycled(td->td_map, map_size); /* its LWP is gone */
 		struct shim_thread *again = carve(top, stack_top);
 		memset(again, 0, sizeof *again);
 		tcb_recycle(tp);
 		again->td_tp = tp;
+		mapping_private(again, top);
 		again->td_map = top - map_size;
 		again->td_map_size = map_size;
 		again->td_guard_size = guard;
@@ -198,6 +212,7 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 		munmap(map, map_size);
 		return NULL;
 	}
+	mapping_private(td, map + map_size);
 	adopt_saved_tls(td->td_tp);
 	td->td_map = map;
 	td->td_map_size = map_size;

@@ -1,0 +1,209 @@
+/*
+ * libshim/vg.c -- the client requests behind vg.h, for helgrind or drd.
+ *
+ * Which tool runs decides the requests, since the two share some numbers
+ * (helgrind's rwlock requests are drd's rwlock annotations) but not all:
+ *
+ *   event            helgrind (as hg_intercepts.c)    drd (drd.h)
+ *   mutex, spin      VALGRIND_HG_MUTEX_*              a writer rwlock
+ *   rwlock           ANNOTATE_RWLOCK_*                ANNOTATE_RWLOCK_*
+ *   semaphore        VALGRIND_HG_SEM_*                ANNOTATE_SEM_*
+ *   barrier          VALGRIND_HG_BARRIER_*            happens-before/after
+ *   cond, once, join happens-before/after             happens-before/after
+ *
+ * Without valgrind's headers (its development files) every hook is empty.
+ */
+#include <link.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdint.h>
+
+#include "libshim/vg.h"
+
+#if __has_include(<valgrind/helgrind.h>) && __has_include(<valgrind/drd.h>)
+#include <valgrind/helgrind.h>
+#include <valgrind/drd.h>
+
+enum { VG_HELGRIND = 1, VG_DRD };
+static int tool;
+
+/* drd's own happens-before requests: drd.h leaves its macros undefined
+ * once helgrind.h is in, and helgrind's are other numbers. */
+#define DRD_BEFORE(o) VALGRIND_DO_CLIENT_REQUEST_STMT( \
+	VG_USERREQ__DRD_ANNOTATE_HAPPENS_BEFORE, (o), 0, 0, 0, 0)
+#define DRD_AFTER(o) VALGRIND_DO_CLIENT_REQUEST_STMT( \
+	VG_USERREQ__DRD_ANNOTATE_HAPPENS_AFTER, (o), 0, 0, 0, 0)
+#define DRD_PRIVATE(p, n) VALGRIND_DO_CLIENT_REQUEST_STMT( \
+	VG_USERREQ__DRD_START_SUPPRESSION, (p), (n), 0, 0, 0)
+
+static bool is_lock(unsigned kind)
+{
+	return kind == PROF_MUTEX || kind == PROF_SPIN;
+}
+
+static bool is_rwlock(unsigned kind)
+{
+	return kind == PROF_RWLOCK_RD || kind == PROF_RWLOCK_WR;
+}
+
+/* The object's own words are libshim's (vg.h): marked at every event,
+ * since a statically initialised object has no init call. */
+static void object_private(const void *obj, unsigned kind)
+{
+	static const size_t size[PROF_KINDS] = {
+		[PROF_MUTEX] = sizeof(pthread_mutex_t),
+		[PROF_COND] = sizeof(pthread_cond_t),
+		[PROF_RWLOCK_RD] = sizeof(pthread_rwlock_t),
+		[PROF_RWLOCK_WR] = sizeof(pthread_rwlock_t),
+		[PROF_SEM] = sizeof(sem_t),
+		[PROF_BARRIER] = sizeof(pthread_barrier_t),
+		[PROF_ONCE] = sizeof(pthread_once_t),
+		[PROF_SPIN] = sizeof(pthread_spinlock_t),
+	};
+	if (kind < PROF_KINDS && size[kind] != 0)
+		vg__private(obj, size[kind]);
+}
+
+void vg__lock_pre(const void *obj, unsigned kind, bool try)
+{
+	object_private(obj, kind);
+	if (tool == VG_HELGRIND && is_lock(kind)) {
+		VALGRIND_HG_MUTEX_LOCK_PRE(obj, try);
+	} else if (tool == VG_DRD && kind == PROF_SEM) {
+		ANNOTATE_SEM_WAIT_PRE(obj);
+	}
+}
+
+void vg__locked(const void *obj, unsigned kind, bool got)
+{
+	if (!got)
+		return;
+	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
+		ANNOTATE_RWLOCK_ACQUIRED(obj, kind != PROF_RWLOCK_RD);
+	} else if (is_lock(kind)) {
+		VALGRIND_HG_MUTEX_LOCK_POST(obj);
+	} else if (kind == PROF_SEM && tool == VG_HELGRIND) {
+		VALGRIND_HG_SEM_WAIT_POST(obj);
+	} else if (kind == PROF_SEM) {
+		ANNOTATE_SEM_WAIT_POST(obj);
+	}
+}
+
+void vg__unlock_pre(const void *obj, unsigned kind)
+{
+	object_private(obj, kind);
+	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
+		ANNOTATE_RWLOCK_RELEASED(obj, kind != PROF_RWLOCK_RD);
+	} else if (is_lock(kind)) {
+		VALGRIND_HG_MUTEX_UNLOCK_PRE(obj);
+	}
+}
+
+void vg__init(const void *obj, unsigned kind, unsigned long arg)
+{
+	object_private(obj, kind);
+	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
+		ANNOTATE_RWLOCK_CREATE(obj);
+	} else if (is_lock(kind)) {
+		VALGRIND_HG_MUTEX_INIT_POST(obj, arg);
+	} else if (kind == PROF_SEM && tool == VG_HELGRIND) {
+		VALGRIND_HG_SEM_INIT_POST(obj, arg);
+	} else if (kind == PROF_SEM) {
+		ANNOTATE_SEM_INIT_PRE(obj, arg);
+	} else if (kind == PROF_BARRIER && tool == VG_HELGRIND) {
+		VALGRIND_HG_BARRIER_INIT_PRE(obj, arg, 0);
+	}
+}
+
+void vg__destroy(const void *obj, unsigned kind)
+{
+	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
+		ANNOTATE_RWLOCK_DESTROY(obj);
+	} else if (is_lock(kind)) {
+		VALGRIND_HG_MUTEX_DESTROY_PRE(obj);
+	} else if (kind == PROF_SEM && tool == VG_HELGRIND) {
+		VALGRIND_HG_SEM_DESTROY_PRE(obj);
+	} else if (kind == PROF_SEM) {
+		ANNOTATE_SEM_DESTROY_POST(obj);
+	} else if (kind == PROF_BARRIER && tool == VG_HELGRIND) {
+		VALGRIND_HG_BARRIER_DESTROY_PRE(obj);
+	}
+}
+
+void vg__release(const void *obj, unsigned kind)
+{
+	object_private(obj, kind);
+	if (tool == VG_HELGRIND && kind == PROF_SEM) {
+		VALGRIND_HG_SEM_POST_PRE(obj);
+	} else if (tool == VG_HELGRIND && kind == PROF_BARRIER) {
+		VALGRIND_HG_BARRIER_WAIT_PRE(obj);
+	} else if (tool == VG_HELGRIND) {
+		ANNOTATE_HAPPENS_BEFORE(obj);
+	} else if (kind == PROF_SEM) {
+		ANNOTATE_SEM_POST_PRE(obj);
+	} else {
+		DRD_BEFORE(obj);
+	}
+}
+
+void vg__acquire(const void *obj, unsigned kind)
+{
+	/* helgrind's barrier request did both halves at arrival. */
+	if (tool == VG_HELGRIND && kind != PROF_BARRIER) {
+		ANNOTATE_HAPPENS_AFTER(obj);
+	} else if (tool == VG_DRD) {
+		DRD_AFTER(obj);
+	}
+}
+
+void vg__private(const void *p, size_t n)
+{
+	if (tool == VG_HELGRIND) {
+		VALGRIND_HG_DISABLE_CHECKING(p, n);
+	} else {
+		DRD_PRIVATE(p, n);
+	}
+}
+
+void vg__recycled(const void *p, size_t n)
+{
+	/* One request for both tools: drd's clean-memory request has
+	 * helgrind's number. */
+	VALGRIND_HG_CLEAN_MEMORY(p, n);
+}
+
+/* Before main, so that every object the program makes is seen (a lock
+ * taken by an earlier constructor and released after is an unlock the
+ * tool never saw locked: it says so). */
+__attribute__((constructor)) static void vg_start(void)
+{
+	if (!RUNNING_ON_VALGRIND)
+		return;
+	if (DRD_GET_DRD_THREADID != 0)
+		tool = VG_DRD;
+	else if (VALGRIND_HG_GET_ABITS(NULL, NULL, 0) != -2)
+		tool = VG_HELGRIND; /* -2: not helgrind */
+	else
+		return; /* memcheck and the others: nothing to tell */
+	shim_diag |= DIAG_VALGRIND;
+	/* libshim's own data: its locks' words, the park layer's buckets,
+	 * the stack cache and thread lists. */
+	struct dl_find_object fo;
+	if (_dl_find_object((void *)&vg_start, &fo) == 0)
+		vg__private(fo.dlfo_map_start,
+			    (char *)fo.dlfo_map_end - (char *)fo.dlfo_map_start);
+}
+
+#else
+
+void vg__lock_pre(const void *obj, unsigned kind, bool try) {}
+void vg__locked(const void *obj, unsigned kind, bool got) {}
+void vg__unlock_pre(const void *obj, unsigned kind) {}
+void vg__init(const void *obj, unsigned kind, unsigned long arg) {}
+void vg__destroy(const void *obj, unsigned kind) {}
+void vg__release(const void *obj, unsigned kind) {}
+void vg__acquire(const void *obj, unsigned kind) {}
+void vg__private(const void *p, size_t n) {}
+void vg__recycled(const void *p, size_t n) {}
+
+#endif
