@@ -13,6 +13,7 @@
  *
  * Without valgrind's headers (its development files) every hook is empty.
  */
+#include <dlfcn.h>
 #include <link.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -35,6 +36,52 @@ static int tool;
 	VG_USERREQ__DRD_ANNOTATE_HAPPENS_AFTER, (o), 0, 0, 0, 0)
 #define DRD_PRIVATE(p, n) VALGRIND_DO_CLIENT_REQUEST_STMT( \
 	VG_USERREQ__DRD_START_SUPPRESSION, (p), (n), 0, 0, 0)
+
+bool vg_helgrind(void)
+{
+	return tool == VG_HELGRIND;
+}
+
+/*
+ * Inside a wrapped call of glibc's (vg_suspend): nothing is told, but
+ * under drd a mutex made there is drd's semaphore's, which drd's wrapper
+ * then names to drd as a mutex it should know (ignore_mutex_ordering):
+ * glibc's pthread_mutex_init, which drd wraps, makes it one.  Its words
+ * are a default mutex's in glibc's layout, which is libshim's.
+ */
+static bool in_glibc_call;
+
+/* libshim's own mapping: its locks (lock.h), once words and data. */
+static const char *own_lo, *own_hi;
+
+/* What is not for the tool: libshim's own objects (their ordering is
+ * libshim's, and would hide the program's races), and anything inside a
+ * wrapped glibc call. */
+static bool untold(const void *obj)
+{
+	return in_glibc_call ||
+	       ((const char *)obj >= own_lo && (const char *)obj < own_hi);
+}
+
+bool vg_suspend(void)
+{
+	in_glibc_call = vg_on();
+	return in_glibc_call;
+}
+
+void vg_resume(bool was_on)
+{
+	in_glibc_call = false;
+}
+
+static void drd_glibc_mutex(const void *obj)
+{
+	int (*init)(pthread_mutex_t *, const pthread_mutexattr_t *) =
+		(int (*)(pthread_mutex_t *, const pthread_mutexattr_t *))dlvsym(
+			RTLD_NEXT, "pthread_mutex_init", "GLIBC_2.2.5");
+	if (tool == VG_DRD && init != NULL)
+		init((pthread_mutex_t *)obj, NULL);
+}
 
 static bool is_lock(unsigned kind)
 {
@@ -66,6 +113,8 @@ static void object_private(const void *obj, unsigned kind)
 
 void vg__lock_pre(const void *obj, unsigned kind, bool try)
 {
+	if (untold(obj))
+		return;
 	object_private(obj, kind);
 	if (tool == VG_HELGRIND && is_lock(kind)) {
 		VALGRIND_HG_MUTEX_LOCK_PRE(obj, try);
@@ -76,6 +125,8 @@ void vg__lock_pre(const void *obj, unsigned kind, bool try)
 
 void vg__locked(const void *obj, unsigned kind, bool got)
 {
+	if (untold(obj))
+		return;
 	if (!got)
 		return;
 	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
@@ -91,6 +142,8 @@ void vg__locked(const void *obj, unsigned kind, bool got)
 
 void vg__unlock_pre(const void *obj, unsigned kind)
 {
+	if (untold(obj))
+		return;
 	object_private(obj, kind);
 	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
 		ANNOTATE_RWLOCK_RELEASED(obj, kind != PROF_RWLOCK_RD);
@@ -101,6 +154,10 @@ void vg__unlock_pre(const void *obj, unsigned kind)
 
 void vg__init(const void *obj, unsigned kind, unsigned long arg)
 {
+	if (in_glibc_call && kind == PROF_MUTEX)
+		drd_glibc_mutex(obj);
+	if (untold(obj))
+		return;
 	object_private(obj, kind);
 	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
 		ANNOTATE_RWLOCK_CREATE(obj);
@@ -117,6 +174,8 @@ void vg__init(const void *obj, unsigned kind, unsigned long arg)
 
 void vg__destroy(const void *obj, unsigned kind)
 {
+	if (untold(obj))
+		return;
 	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
 		ANNOTATE_RWLOCK_DESTROY(obj);
 	} else if (is_lock(kind)) {
@@ -132,6 +191,8 @@ void vg__destroy(const void *obj, unsigned kind)
 
 void vg__release(const void *obj, unsigned kind)
 {
+	if (untold(obj))
+		return;
 	object_private(obj, kind);
 	if (tool == VG_HELGRIND && kind == PROF_SEM) {
 		VALGRIND_HG_SEM_POST_PRE(obj);
@@ -148,6 +209,8 @@ void vg__release(const void *obj, unsigned kind)
 
 void vg__acquire(const void *obj, unsigned kind)
 {
+	if (untold(obj))
+		return;
 	/* helgrind's barrier request did both halves at arrival. */
 	if (tool == VG_HELGRIND && kind != PROF_BARRIER) {
 		ANNOTATE_HAPPENS_AFTER(obj);
@@ -189,12 +252,26 @@ __attribute__((constructor)) static void vg_start(void)
 	/* libshim's own data: its locks' words, the park layer's buckets,
 	 * the stack cache and thread lists. */
 	struct dl_find_object fo;
-	if (_dl_find_object((void *)&vg_start, &fo) == 0)
-		vg__private(fo.dlfo_map_start,
-			    (char *)fo.dlfo_map_end - (char *)fo.dlfo_map_start);
+	if (_dl_find_object((void *)&vg_start, &fo) == 0) {
+		own_lo = fo.dlfo_map_start;
+		own_hi = fo.dlfo_map_end;
+		vg__private(own_lo, (size_t)(own_hi - own_lo));
+	}
 }
 
 #else
+
+bool vg_helgrind(void)
+{
+	return false;
+}
+
+bool vg_suspend(void)
+{
+	return false;
+}
+
+void vg_resume(bool was_on) {}
 
 void vg__lock_pre(const void *obj, unsigned kind, bool try) {}
 void vg__locked(const void *obj, unsigned kind, bool got) {}

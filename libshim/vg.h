@@ -42,6 +42,14 @@ static inline bool vg_on(void)
 	return __builtin_expect((shim_diag & DIAG_VALGRIND) != 0, 0);
 }
 
+/* Whether the tool is helgrind. */
+SHIM_HIDDEN bool vg_helgrind(void);
+/* Around a call of glibc's that the tool wraps (tcb.c): the objects its
+ * wrapper makes and uses through libshim's calls (drd's semaphore around
+ * pthread_create) are the tool's own business.  Single-threaded only. */
+SHIM_HIDDEN bool vg_suspend(void);
+SHIM_HIDDEN void vg_resume(bool was_on);
+
 /* kind: enum prof_kind.  A blocking or try acquisition of obj begins; it
  * ended (got: the caller has it); the caller is about to release it. */
 SHIM_HIDDEN void vg__lock_pre(const void *obj, unsigned kind, bool try);
