@@ -349,6 +349,7 @@ int diag_cond_wait(void *cond, void *mutex, const struct timespec *abstime,
 	bool was_held = unhold(mutex);
 	/* As helgrind's wrapper: the mutex is let go and taken back
 	 * (valid or not, the wait gives it back to its holder). */
+	vg_lock_pre(cond, PROF_COND, false);
 	if (was_held)
 		vg_unlock_pre(mutex, PROF_MUTEX);
 	uint64_t t0 = diag_now();

@@ -122,12 +122,12 @@ static struct shim_thread *cache_take(size_t map_size, size_t guard)
 }
 
 /* Under cache_lock: unmap entries whose LWP is gone until under budget. */
-static void cache_trim(struct shim_thread **freed)
+static void cache_trim(struct shim_thread **freed, size_t budget)
 {
 	for (struct shim_thread **p = &cache_head; *p;) {
 		struct shim_thread *td = *p;
 		bool gone = __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) == 0;
-		if (gone && (td->td_user_stack || cache_bytes > CACHE_MAX_BYTES)) {
+		if (gone && (td->td_user_stack || cache_bytes > budget)) {
 			*p = td->td_cache_next;
 			if (td->td_user_stack)
 				cache_users--;
@@ -222,6 +222,16 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 	return td;
 }
 
+/* Unmap outside the lock: munmap is slow and needs no exclusion. */
+static void release_all(struct shim_thread *freed)
+{
+	while (freed) {
+		struct shim_thread *next = freed->td_cache_next;
+		release_mapping(freed);
+		freed = next;
+	}
+}
+
 void stack_put(struct shim_thread *td)
 {
 	struct shim_thread *freed = NULL;
@@ -235,14 +245,27 @@ void stack_put(struct shim_thread *td)
 	/* Walk the list only when there is something to trim: a thousand
 	 * threads joined in a row must not cost a thousand walks. */
 	if (cache_bytes > CACHE_MAX_BYTES || cache_users != 0)
-		cache_trim(&freed);
+		cache_trim(&freed, CACHE_MAX_BYTES);
 	shim_unlock(&cache_lock);
-	/* Unmap outside the lock: munmap is slow and needs no exclusion. */
-	while (freed) {
-		struct shim_thread *next = freed->td_cache_next;
-		release_mapping(freed);
-		freed = next;
-	}
+	release_all(freed);
+}
+
+/*
+ * At exit under valgrind, the cache is emptied, as glibc's stack cache is
+ * by its __libc_freeres, which only valgrind calls: a cached TCB's dtv is
+ * pointed to only from inside the block (glibc keeps dtv + 1), which
+ * memcheck's leak check counts as "possibly lost".  Never otherwise: an
+ * exiting process need not unmap what it is about to lose.
+ */
+__attribute__((destructor)) static void stack_freeres(void)
+{
+	if (!vg_running())
+		return;
+	struct shim_thread *freed = NULL;
+	shim_lock(&cache_lock);
+	cache_trim(&freed, 0);
+	shim_unlock(&cache_lock);
+	release_all(freed);
 }
 
 void stack_discard(struct shim_thread *td)

@@ -5,7 +5,9 @@
  * (helgrind's rwlock requests are drd's rwlock annotations) but not all:
  *
  *   event            helgrind (as hg_intercepts.c)    drd (drd.h)
- *   mutex, spin      VALGRIND_HG_MUTEX_*              a writer rwlock
+ *   mutex, spin      VALGRIND_HG_MUTEX_*              happens-before/after
+ *                                                    (a writer rwlock
+ *                                                    cannot recurse)
  *   rwlock           ANNOTATE_RWLOCK_*                ANNOTATE_RWLOCK_*
  *   semaphore        VALGRIND_HG_SEM_*                ANNOTATE_SEM_*
  *   barrier          VALGRIND_HG_BARRIER_*            happens-before/after
@@ -36,6 +38,11 @@ static int tool;
 	VG_USERREQ__DRD_ANNOTATE_HAPPENS_AFTER, (o), 0, 0, 0, 0)
 #define DRD_PRIVATE(p, n) VALGRIND_DO_CLIENT_REQUEST_STMT( \
 	VG_USERREQ__DRD_START_SUPPRESSION, (p), (n), 0, 0, 0)
+
+bool vg_running(void)
+{
+	return RUNNING_ON_VALGRIND != 0;
+}
 
 bool vg_helgrind(void)
 {
@@ -129,8 +136,10 @@ void vg__locked(const void *obj, unsigned kind, bool got)
 		return;
 	if (!got)
 		return;
-	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
+	if (is_rwlock(kind)) {
 		ANNOTATE_RWLOCK_ACQUIRED(obj, kind != PROF_RWLOCK_RD);
+	} else if (is_lock(kind) && tool == VG_DRD) {
+		DRD_AFTER(obj);
 	} else if (is_lock(kind)) {
 		VALGRIND_HG_MUTEX_LOCK_POST(obj);
 	} else if (kind == PROF_SEM && tool == VG_HELGRIND) {
@@ -145,8 +154,10 @@ void vg__unlock_pre(const void *obj, unsigned kind)
 	if (untold(obj))
 		return;
 	object_private(obj, kind);
-	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
+	if (is_rwlock(kind)) {
 		ANNOTATE_RWLOCK_RELEASED(obj, kind != PROF_RWLOCK_RD);
+	} else if (is_lock(kind) && tool == VG_DRD) {
+		DRD_BEFORE(obj);
 	} else if (is_lock(kind)) {
 		VALGRIND_HG_MUTEX_UNLOCK_PRE(obj);
 	}
@@ -159,9 +170,9 @@ void vg__init(const void *obj, unsigned kind, unsigned long arg)
 	if (untold(obj))
 		return;
 	object_private(obj, kind);
-	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
+	if (is_rwlock(kind)) {
 		ANNOTATE_RWLOCK_CREATE(obj);
-	} else if (is_lock(kind)) {
+	} else if (is_lock(kind) && tool == VG_HELGRIND) {
 		VALGRIND_HG_MUTEX_INIT_POST(obj, arg);
 	} else if (kind == PROF_SEM && tool == VG_HELGRIND) {
 		VALGRIND_HG_SEM_INIT_POST(obj, arg);
@@ -176,9 +187,9 @@ void vg__destroy(const void *obj, unsigned kind)
 {
 	if (untold(obj))
 		return;
-	if (is_rwlock(kind) || (tool == VG_DRD && is_lock(kind))) {
+	if (is_rwlock(kind)) {
 		ANNOTATE_RWLOCK_DESTROY(obj);
-	} else if (is_lock(kind)) {
+	} else if (is_lock(kind) && tool == VG_HELGRIND) {
 		VALGRIND_HG_MUTEX_DESTROY_PRE(obj);
 	} else if (kind == PROF_SEM && tool == VG_HELGRIND) {
 		VALGRIND_HG_SEM_DESTROY_PRE(obj);
@@ -260,6 +271,11 @@ __attribute__((constructor)) static void vg_start(void)
 }
 
 #else
+
+bool vg_running(void)
+{
+	return false;
+}
 
 bool vg_helgrind(void)
 {

@@ -42,6 +42,8 @@ static inline bool vg_on(void)
 	return __builtin_expect((shim_diag & DIAG_VALGRIND) != 0, 0);
 }
 
+/* Whether the program runs under valgrind, any tool. */
+SHIM_HIDDEN bool vg_running(void);
 /* Whether the tool is helgrind. */
 SHIM_HIDDEN bool vg_helgrind(void);
 /* Around a call of glibc's that the tool wraps (tcb.c): the objects its

@@ -3,7 +3,8 @@
 #
 # Run PROGRAM (an ordinary glibc program) under valgrind's memcheck with
 # LD_PRELOAD=LIBSHIM.  Fails on any memcheck error (invalid read or write,
-# use of uninitialised memory, bad system call argument, a definite leak),
+# use of uninitialised memory, bad system call argument, a definite or
+# possible leak: libshim's own blocks are freed or reachable at exit),
 # on the program's own failure, and when libshim did not create its
 # threads.  Exit 77 (SKIP) without valgrind.
 #
@@ -20,7 +21,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 LD_PRELOAD=$(realpath "$lib") SHIM_STATS=1 \
 	valgrind --tool=memcheck -q --error-exitcode=99 \
-	--leak-check=full --errors-for-leak-kinds=definite \
+	--leak-check=full --errors-for-leak-kinds=definite,possible \
 	"$@" 2>"$log"
 status=$?
 cat "$log" >&2
