@@ -109,7 +109,10 @@ void *diag_map(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	vg_private(p, bytes); /* counted with relaxed atomics, racily read */
+	return p;
 }
 
 bool profile_start(const struct prof_opts *o)

@@ -248,8 +248,9 @@ void vg__recycled(const void *p, size_t n)
 
 /* Before main, so that every object the program makes is seen (a lock
  * taken by an earlier constructor and released after is an unlock the
- * tool never saw locked: it says so). */
-__attribute__((constructor)) static void vg_start(void)
+ * tool never saw locked: it says so); before libshim's other
+ * constructors, which map the diagnostics' tables (diag_map). */
+__attribute__((constructor(101))) static void vg_start(void)
 {
 	if (!RUNNING_ON_VALGRIND)
 		return;
