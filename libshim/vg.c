@@ -70,13 +70,12 @@ static bool untold(const void *obj)
 	       ((const char *)obj >= own_lo && (const char *)obj < own_hi);
 }
 
-bool vg_suspend(void)
+void vg_suspend(void)
 {
 	in_glibc_call = vg_on();
-	return in_glibc_call;
 }
 
-void vg_resume(bool was_on)
+void vg_resume(void)
 {
 	in_glibc_call = false;
 }
@@ -283,12 +282,8 @@ bool vg_helgrind(void)
 	return false;
 }
 
-bool vg_suspend(void)
-{
-	return false;
-}
-
-void vg_resume(bool was_on) {}
+void vg_suspend(void) {}
+void vg_resume(void) {}
 
 void vg__lock_pre(const void *obj, unsigned kind, bool try) {}
 void vg__locked(const void *obj, unsigned kind, bool got) {}

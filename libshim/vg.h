@@ -49,8 +49,8 @@ SHIM_HIDDEN bool vg_helgrind(void);
 /* Around a call of glibc's that the tool wraps (tcb.c): the objects its
  * wrapper makes and uses through libshim's calls (drd's semaphore around
  * pthread_create) are the tool's own business.  Single-threaded only. */
-SHIM_HIDDEN bool vg_suspend(void);
-SHIM_HIDDEN void vg_resume(bool was_on);
+SHIM_HIDDEN void vg_suspend(void);
+SHIM_HIDDEN void vg_resume(void);
 
 /* kind: enum prof_kind.  A blocking or try acquisition of obj begins; it
  * ended (got: the caller has it); the caller is about to release it. */

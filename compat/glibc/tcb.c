@@ -9,7 +9,8 @@
  * descriptors {bits, count, offset}) are checked against those, and all of
  * them against a TCB glibc built itself (the calling thread's); glibc's
  * own pthread_create puts glibc in multi-threaded mode, without making a
- * thread (switch_glibc_to_threads).  Any mismatch: refuse to run.  A running
+ * thread but under helgrind (switch_glibc_to_threads).  Any mismatch:
+ * refuse to run.  A running
  * thread's TCB is on glibc's list of threads, as glibc's are (see
  * tcb_list_enter).
  */
@@ -287,10 +288,10 @@ static void switch_glibc_to_threads(char *tp)
 		refuse("glibc's pthread_create or its attributes are missing");
 	pthread_attr_t a;
 	pthread_t t;
-	bool vg = vg_suspend();
+	vg_suspend();
 	if (vg_helgrind()) {
 		/* helgrind's wrapper of glibc's pthread_create reports the
-		 * refused create as the program's error: under valgrind, a
+		 * refused create as the program's error: under helgrind, a
 		 * real thread, detached (joined, the wrapper would look it
 		 * up by the pthread_self() it saw, which is libshim's). */
 		int (*detached)(pthread_attr_t *, int) =
@@ -306,7 +307,7 @@ static void switch_glibc_to_threads(char *tp)
 		   create(&t, &a, NULL, NULL) != EINVAL) {
 		refuse("glibc's pthread_create took a guard size it cannot map");
 	}
-	vg_resume(vg);
+	vg_resume();
 
 	/* The kernel's record, not glibc's sigaction: libshim's hides 33. */
 	struct { void *handler; unsigned long flags, restorer, mask; } sa;
