@@ -67,6 +67,7 @@
 #include "libshim/park.h"
 #include "libshim/profile.h"
 #include "common/visibility.h"
+#include "libshim/vg.h"
 
 struct barrier {
 	_Atomic uint64_t b_state; /* round << 32 | threads arrived */
@@ -131,6 +132,7 @@ SHIM_EXPORT int pthread_barrier_init(pthread_barrier_t *barrier,
 	__atomic_store_n(&bar->b_leaving, 0, __ATOMIC_RELAXED);
 	bar->b_count = count;
 	bar->b_shared = ba != NULL && ba->ba_pshared == PTHREAD_PROCESS_SHARED;
+	vg_init(bar, PROF_BARRIER, count);
 	return 0;
 }
 
@@ -222,12 +224,15 @@ SHIM_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 	 * may destroy the barrier while this thread still wakes its peers. */
 	const unsigned count = bar->b_count;
 	const bool shared = bar->b_shared;
+	vg_release(bar, PROF_BARRIER);
 
 	uint64_t s = __atomic_load_n(&bar->b_state, __ATOMIC_RELAXED);
 	for (;;) {
 		if (arrived_of(s) == count - 1) {
-			if (complete_round(bar, &s, count, shared))
+			if (complete_round(bar, &s, count, shared)) {
+				vg_acquire(bar, PROF_BARRIER);
 				return PTHREAD_BARRIER_SERIAL_THREAD;
+			}
 		} else if (__atomic_compare_exchange_n(&bar->b_state, &s, s + 1,
 						       false, __ATOMIC_ACQ_REL,
 						       __ATOMIC_RELAXED)) {
@@ -236,6 +241,7 @@ SHIM_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 	}
 	wait_round_over(bar, shared, round_of(s));
 	barrier_left(bar, shared, 1);
+	vg_acquire(bar, PROF_BARRIER);
 	return 0;
 }
 
@@ -252,6 +258,7 @@ SHIM_EXPORT int pthread_barrier_destroy(pthread_barrier_t *barrier)
 	struct barrier *bar = barrier_of(barrier);
 	if (arrived_of(__atomic_load_n(&bar->b_state, __ATOMIC_RELAXED)) != 0)
 		return EBUSY;
+	vg_destroy(bar, PROF_BARRIER);
 	/* Acquire, here and below: the leavers' last reads happen before
 	 * the caller reuses the memory. */
 	int v = __atomic_or_fetch(&bar->b_leaving, B_DESTROYING,

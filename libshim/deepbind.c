@@ -18,8 +18,8 @@
  * exports and that the loader bound to glibc, or left lazily unbound, is
  * pointed at libshim's definition -- what the object would have got
  * without RTLD_DEEPBIND.  The names are read from libshim's own dynamic
- * symbol table: what libshim/exports.map let the linker export (and
- * test/preload/exports.py checks), so there is no second list.  A slot bound to a third object (the new object's own
+ * symbol table: what libshim/exports.list lets it export (the build
+ * checks), so there is no second list.  A slot bound to a third object (the new object's own
  * dependency that defines the name) is left alone, as are the object's
  * own definitions, which RTLD_DEEPBIND exists to prefer.
  *

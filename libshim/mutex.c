@@ -166,6 +166,7 @@
 #include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
+#include "libshim/vg.h"
 
 #define NOINLINE __attribute__((noinline))
 
@@ -1380,7 +1381,7 @@ static ALWAYS_INLINE int mutex_unlock(struct shim_mutex *m)
 
 NOINLINE static int diag_then_unlock(struct shim_mutex *m)
 {
-	diag_unlock(m);
+	diag_unlock(m, PROF_MUTEX);
 	return mutex_unlock(m);
 }
 
@@ -1479,6 +1480,7 @@ SHIM_EXPORT int pthread_mutex_init(pthread_mutex_t *pm,
 				      memory_order_relaxed);
 	}
 	atomic_store_explicit(&m->m_kind, kind, memory_order_relaxed);
+	vg_init(m, PROF_MUTEX, kind_type(kind) == PTHREAD_MUTEX_RECURSIVE);
 	return 0;
 }
 
@@ -1490,6 +1492,7 @@ SHIM_EXPORT int pthread_mutex_destroy(pthread_mutex_t *pm)
 	 * robust list; refused here, as for any other held mutex. */
 	if (kind_valid(kind) ? word_locked(m, kind) : full_locked(m, kind))
 		return EBUSY;
+	vg_destroy(m, PROF_MUTEX);
 	/* As glibc: later use of the destroyed mutex answers EINVAL, and
 	 * pthread_mutex_init may bring it back. */
 	atomic_store_explicit(&m->m_kind, -1, memory_order_relaxed);

@@ -59,6 +59,7 @@
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 #include "common/visibility.h"
+#include "libshim/vg.h"
 
 enum {
 	ONCE_NEW = 0,
@@ -121,6 +122,7 @@ static void once_run(pthread_once_t *once, void (*init_routine)(void))
 	g.once = NULL;
 	__pthread_unregister_cancel(&buf);
 	/* Release: the routine's writes before DONE (see the essay). */
+	vg_release(once, PROF_ONCE);
 	int old = __atomic_exchange_n(once, ONCE_DONE, __ATOMIC_RELEASE);
 	if (old & ONCE_WAITERS)
 		park_unpark_all(once, PARK_TOKEN_NORMAL, NULL, NULL);
@@ -177,7 +179,11 @@ SHIM_EXPORT int pthread_once(pthread_once_t *once, void (*init_routine)(void))
 {
 	if (__builtin_expect(__atomic_load_n(once, __ATOMIC_ACQUIRE) ==
 				     ONCE_DONE,
-			     1))
+			     1)) {
+		vg_acquire(once, PROF_ONCE);
 		return 0;
-	return once_slow(once, init_routine);
+	}
+	int r = once_slow(once, init_routine);
+	vg_acquire(once, PROF_ONCE);
+	return r;
 }

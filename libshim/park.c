@@ -92,6 +92,7 @@
 #include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
+#include "libshim/vg.h"
 
 #define NOINLINE __attribute__((noinline))
 
@@ -417,6 +418,7 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 		.pn_state = PN_QUEUED,
 		.pn_prio = park_priority(td),
 	};
+	vg_private(&n, sizeof n); /* its waker writes it under our feet */
 	struct park_bucket *b = bucket_of(key);
 	in_wait++;
 	atomic_signal_fence(memory_order_seq_cst);

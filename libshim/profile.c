@@ -46,6 +46,7 @@
 #include "libshim/symbol.h"
 #include "libshim/thread.h"
 #include "libshim/unwind.h"
+#include "libshim/vg.h"
 
 unsigned shim_diag;
 __thread struct diag_thread diag_self __attribute__((tls_model("initial-exec")));
@@ -108,7 +109,10 @@ void *diag_map(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	vg_private(p, bytes); /* counted with relaxed atomics, racily read */
+	return p;
 }
 
 bool profile_start(const struct prof_opts *o)
@@ -242,16 +246,24 @@ int diag_lock(void *obj, unsigned kind, diag_try_fn try, diag_lock_fn lock,
 	      const struct timespec *abstime, clockid_t clock)
 {
 	struct diag_thread *me = &diag_self;
+	vg_lock_pre(obj, kind, abstime != NULL);
 	if (shim_diag & DIAG_LOCKDEP)
 		lockdep_acquire(obj, kind);
 	/* Before the try: the program's own clock around the call would
 	 * count it, and a thread preempted in it waits that long. */
 	uint64_t t0 = (shim_diag & DIAG_PROFILE) ? diag_now() : 0;
 	int r = try(obj);
+	/* Told to valgrind whoever takes it, the diagnostics too: the
+	 * tools' idea of who holds it must stay whole. */
+	vg_locked(obj, kind, r == 0 || r == EOWNERDEAD);
 	if (me->inside) {
 		/* A lock taken by the diagnostics themselves (the unwinder's):
 		 * not the program's, and recording it would recurse. */
-		return r == 0 || r == EOWNERDEAD ? r : lock(obj, abstime, clock);
+		if (r == 0 || r == EOWNERDEAD)
+			return r;
+		r = lock(obj, abstime, clock);
+		vg_locked(obj, kind, r == 0 || r == EOWNERDEAD);
+		return r;
 	}
 	if (r == 0 || r == EOWNERDEAD) {
 		struct prof_row *row = row_of(obj, kind);
@@ -269,6 +281,7 @@ int diag_lock(void *obj, unsigned kind, diag_try_fn try, diag_lock_fn lock,
 	}
 	waiting(obj, kind, t0 != 0 ? t0 : diag_now());
 	r = lock(obj, abstime, clock);
+	vg_locked(obj, kind, r == 0 || r == EOWNERDEAD);
 	not_waiting();
 	if (r == 0 || r == EOWNERDEAD) {
 		struct prof_row *row = row_of(obj, kind);
@@ -282,6 +295,8 @@ int diag_lock(void *obj, unsigned kind, diag_try_fn try, diag_lock_fn lock,
 
 void diag_trylocked(const void *obj, unsigned kind)
 {
+	vg_lock_pre(obj, kind, true);
+	vg_locked(obj, kind, true);
 	struct prof_row *row = row_of(obj, kind);
 	count_acquisition(row, false, 0);
 	hold(obj, kind, row);
@@ -322,8 +337,9 @@ static bool unhold(const void *obj)
 	return true;
 }
 
-void diag_unlock(const void *obj)
+void diag_unlock(const void *obj, unsigned kind)
 {
+	vg_unlock_pre(obj, kind);
 	unhold(obj);
 }
 
@@ -334,10 +350,19 @@ int diag_cond_wait(void *cond, void *mutex, const struct timespec *abstime,
 	 * here and a new one starts after, but the taking back is no
 	 * acquisition of the program's (it called no lock). */
 	bool was_held = unhold(mutex);
+	/* As helgrind's wrapper: the mutex is let go and taken back
+	 * (valid or not, the wait gives it back to its holder). */
+	vg_lock_pre(cond, PROF_COND, false);
+	if (was_held)
+		vg_unlock_pre(mutex, PROF_MUTEX);
 	uint64_t t0 = diag_now();
 	waiting(cond, PROF_COND, t0);
 	int r = wait(cond, mutex, abstime, clock);
 	not_waiting();
+	if (was_held)
+		vg_locked(mutex, PROF_MUTEX, true);
+	if (r == 0)
+		vg_acquire(cond, PROF_COND);
 	uint64_t ns = diag_now() - t0;
 	/* EINVAL, EPERM: refused before letting the mutex go (it may not
 	 * even be the caller's); otherwise the caller holds it again. */
@@ -359,6 +384,7 @@ int diag_cond_wait(void *cond, void *mutex, const struct timespec *abstime,
 
 void diag_cond_signal(const void *cond, bool all, bool had_waiters)
 {
+	vg_release(cond, PROF_COND);
 	struct prof_row *c = row_of(cond, PROF_COND);
 	if (c == NULL)
 		return;

@@ -31,6 +31,7 @@ SHIM_HIDDEN extern unsigned shim_diag;
 #define DIAG_HOLD    2u /* ... and hold times (SHIM_STATS=hold) */
 #define DIAG_LOCKDEP 4u /* check lock order (SHIM_LOCKDEP) */
 #define DIAG_DUMP    8u /* know who holds what and waits where (SHIM_DUMP) */
+#define DIAG_VALGRIND 16u /* tell helgrind or drd about each event (vg.h) */
 
 static inline bool diag_on(void)
 {
@@ -52,8 +53,8 @@ SHIM_HIDDEN int diag_lock(void *obj, unsigned kind, diag_try_fn try,
 			  clockid_t clock);
 /* A trylock of obj succeeded. */
 SHIM_HIDDEN void diag_trylocked(const void *obj, unsigned kind);
-/* obj is about to be unlocked by the calling thread. */
-SHIM_HIDDEN void diag_unlock(const void *obj);
+/* obj, of that kind, is about to be unlocked by the calling thread. */
+SHIM_HIDDEN void diag_unlock(const void *obj, unsigned kind);
 
 /* A condition variable wait: wait(cond, mutex, abstime, clock) is the
  * condvar's own; the mutex leaves the caller's held set while it waits. */

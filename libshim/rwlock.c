@@ -127,6 +127,7 @@
 #include "libshim/rdslot.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
+#include "libshim/vg.h"
 
 #define NOINLINE __attribute__((noinline))
 
@@ -1045,7 +1046,7 @@ static inline __attribute__((always_inline)) int rwlock_unlock(
 
 NOINLINE static int diag_then_unlock(struct shim_rwlock *rw)
 {
-	diag_unlock(rw);
+	diag_unlock(rw, PROF_RWLOCK_WR);
 	return rwlock_unlock(rw);
 }
 
@@ -1068,12 +1069,13 @@ SHIM_EXPORT int pthread_rwlock_init(pthread_rwlock_t *prw,
 		rw->rw_kind = (unsigned)a->lockkind;
 		rw->rw_shared = a->pshared != PTHREAD_PROCESS_PRIVATE;
 	}
+	vg_init(rw, PROF_RWLOCK_WR, 0);
 	return 0;
 }
 
 SHIM_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
 {
-	(void)rw; /* glibc checks nothing either */
+	vg_destroy(rw, PROF_RWLOCK_WR); /* glibc checks nothing either */
 	return 0;
 }
 

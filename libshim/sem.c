@@ -81,6 +81,7 @@
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 #include "common/visibility.h"
+#include "libshim/vg.h"
 
 struct sem {
 	_Atomic uint64_t s_data; /* value | waiters << SEM_WAITERS_SHIFT */
@@ -129,12 +130,13 @@ SHIM_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 	struct sem *sem = sem_of(s);
 	__atomic_store_n(&sem->s_data, value, __ATOMIC_RELAXED);
 	sem->s_shared = pshared ? SEM_SHARED : 0;
+	vg_init(sem, PROF_SEM, value);
 	return 0;
 }
 
 SHIM_EXPORT int sem_destroy(sem_t *s)
 {
-	(void)s;
+	vg_destroy(sem_of(s), PROF_SEM);
 	return 0;
 }
 
@@ -148,6 +150,7 @@ SHIM_EXPORT int sem_getvalue(sem_t *restrict s, int *restrict sval)
 SHIM_EXPORT int sem_post(sem_t *s)
 {
 	struct sem *sem = sem_of(s);
+	vg_release(sem, PROF_SEM);
 	uint64_t d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
 	do {
 		if (sem_value(d) == SEM_VALUE_MAX)

@@ -34,6 +34,7 @@
 #include "arch.h"
 #include "libshim/profile.h"
 #include "common/visibility.h"
+#include "libshim/vg.h"
 
 SHIM_EXPORT int pthread_spin_init(pthread_spinlock_t *lock, int pshared)
 {
@@ -106,7 +107,7 @@ static int spin_unlock(pthread_spinlock_t *lock)
 
 __attribute__((noinline)) static int diag_then_unlock(pthread_spinlock_t *lock)
 {
-	diag_unlock((void *)lock);
+	diag_unlock((void *)lock, PROF_SPIN);
 	return spin_unlock(lock);
 }
 

@@ -22,6 +22,7 @@
 #include "libshim/shim.h"
 #include "libshim/stack.h"
 #include "libshim/thread.h"
+#include "libshim/vg.h"
 
 /* Mappings kept for reuse, at most this many bytes (glibc keeps 40 MiB). */
 #define CACHE_MAX_BYTES (40ul << 20)
@@ -42,6 +43,14 @@ static size_t page_size(void)
 static size_t round_up(size_t n, size_t to)
 {
 	return (n + to - 1) & ~(to - 1);
+}
+
+/* The descriptor, and glibc's struct pthread from the thread pointer to
+ * the top, are libshim's and glibc's memory, not the program's (vg.h). */
+static void mapping_private(struct shim_thread *td, char *top)
+{
+	vg_private(td, sizeof *td);
+	vg_private(td->td_tp, (size_t)(top - (char *)td->td_tp));
 }
 
 /* Descriptor and stack top below a TCB whose area ends at top. */
@@ -67,6 +76,7 @@ static struct saved_tls *saved_tls;
 
 static void release_mapping(struct shim_thread *td)
 {
+	vg_recycled(td->td_map, td->td_map_size); /* its LWP is gone */
 	struct saved_tls *s = malloc(sizeof *s + tcb_libc_tls_size());
 	if (s) {
 		tcb_libc_tls_save(td->td_tp, s->block);
@@ -89,6 +99,7 @@ static void adopt_saved_tls(void *tp)
 		saved_tls = s->next;
 	shim_unlock(&cache_lock);
 	if (s) {
+		vg_recycled(s, sizeof *s + tcb_libc_tls_size());
 		tcb_libc_tls_restore(tp, s->block);
 		free(s);
 	}
@@ -111,12 +122,12 @@ static struct shim_thread *cache_take(size_t map_size, size_t guard)
 }
 
 /* Under cache_lock: unmap entries whose LWP is gone until under budget. */
-static void cache_trim(struct shim_thread **freed)
+static void cache_trim(struct shim_thread **freed, size_t budget)
 {
 	for (struct shim_thread **p = &cache_head; *p;) {
 		struct shim_thread *td = *p;
 		bool gone = __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) == 0;
-		if (gone && (td->td_user_stack || cache_bytes > CACHE_MAX_BYTES)) {
+		if (gone && (td->td_user_stack || cache_bytes > budget)) {
 			*p = td->td_cache_next;
 			if (td->td_user_stack)
 				cache_users--;
@@ -146,6 +157,7 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 		td->td_tp = tcb_create(top);
 		if (td->td_tp == NULL)
 			return NULL;
+		mapping_private(td, top);
 		adopt_saved_tls(td->td_tp);
 		td->td_user_stack = true;
 		td->td_map = user_stack;
@@ -169,10 +181,12 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 	if (td != NULL) {
 		char *top = (char *)td->td_map + map_size;
 		void *tp = td->td_tp;
+		vg_recycled(td->td_map, map_size); /* its LWP is gone */
 		struct shim_thread *again = carve(top, stack_top);
 		memset(again, 0, sizeof *again);
 		tcb_recycle(tp);
 		again->td_tp = tp;
+		mapping_private(again, top);
 		again->td_map = top - map_size;
 		again->td_map_size = map_size;
 		again->td_guard_size = guard;
@@ -198,6 +212,7 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 		munmap(map, map_size);
 		return NULL;
 	}
+	mapping_private(td, map + map_size);
 	adopt_saved_tls(td->td_tp);
 	td->td_map = map;
 	td->td_map_size = map_size;
@@ -205,6 +220,16 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 	td->td_stack = map + guard;
 	td->td_stack_size = (char *)*stack_top - (char *)td->td_stack;
 	return td;
+}
+
+/* Unmap outside the lock: munmap is slow and needs no exclusion. */
+static void release_all(struct shim_thread *freed)
+{
+	while (freed) {
+		struct shim_thread *next = freed->td_cache_next;
+		release_mapping(freed);
+		freed = next;
+	}
 }
 
 void stack_put(struct shim_thread *td)
@@ -220,14 +245,27 @@ void stack_put(struct shim_thread *td)
 	/* Walk the list only when there is something to trim: a thousand
 	 * threads joined in a row must not cost a thousand walks. */
 	if (cache_bytes > CACHE_MAX_BYTES || cache_users != 0)
-		cache_trim(&freed);
+		cache_trim(&freed, CACHE_MAX_BYTES);
 	shim_unlock(&cache_lock);
-	/* Unmap outside the lock: munmap is slow and needs no exclusion. */
-	while (freed) {
-		struct shim_thread *next = freed->td_cache_next;
-		release_mapping(freed);
-		freed = next;
-	}
+	release_all(freed);
+}
+
+/*
+ * At exit under valgrind, the cache is emptied, as glibc's stack cache is
+ * by its __libc_freeres, which only valgrind calls: a cached TCB's dtv is
+ * pointed to only from inside the block (glibc keeps dtv + 1), which
+ * memcheck's leak check counts as "possibly lost".  Never otherwise: an
+ * exiting process need not unmap what it is about to lose.
+ */
+__attribute__((destructor)) static void stack_freeres(void)
+{
+	if (!valgrind_running())
+		return;
+	struct shim_thread *freed = NULL;
+	shim_lock(&cache_lock);
+	cache_trim(&freed, 0);
+	shim_unlock(&cache_lock);
+	release_all(freed);
 }
 
 void stack_discard(struct shim_thread *td)

@@ -35,6 +35,7 @@
 #include "libshim/shim.h"
 #include "libshim/stack.h"
 #include "libshim/thread.h"
+#include "libshim/vg.h"
 
 /* Threads that count for "the process ends when the last one exits":
  * the main thread and libshim's own. */
@@ -212,6 +213,7 @@ void shim_thread_exit(void *result)
 	tcb_thread_exit();
 	rdslot_thread_exit(); /* after every destructor that might read-lock */
 	td->td_result = result;
+	vg_release(td, PROF_JOIN); /* all the thread did, before its join */
 
 	if (td->td_adopted && *td->td_tidp != shim_pid()) {
 		/* A thread glibc made: let glibc end it and do its bookkeeping
@@ -256,6 +258,7 @@ void shim_thread_exit(void *result)
 static void reap(struct shim_thread *td, void **result)
 {
 	lwp_wait_gone(td->td_tidp);
+	vg_acquire(td, PROF_JOIN);
 	if (result)
 		*result = td->td_result;
 	attr_release(&td->td_attr);

@@ -16,6 +16,7 @@ set -eu
 # OpenMP program); libopenblas0-pthread makes numpy's BLAS the threaded
 # OpenBLAS (Debian's alternatives rank it above the reference BLAS).
 # test/tools: groff (groff-base) renders the manual pages (tools.man).
+# test/sanitizers: gcc's -fsanitize=thread and =address runtimes.
 packages="meson ninja-build pkg-config gcc g++ libcmocka-dev
 python3 binutils
 gdb
@@ -24,6 +25,8 @@ python3-numpy libopenblas0-pthread stress-ng
 valgrind
 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
 groff-base
+libtsan2
+libasan8
 "
 
 missing=

@@ -9,7 +9,8 @@
  * descriptors {bits, count, offset}) are checked against those, and all of
  * them against a TCB glibc built itself (the calling thread's); glibc's
  * own pthread_create puts glibc in multi-threaded mode, without making a
- * thread (switch_glibc_to_threads).  Any mismatch: refuse to run.  A running
+ * thread but under helgrind (switch_glibc_to_threads).  Any mismatch:
+ * refuse to run.  A running
  * thread's TCB is on glibc's list of threads, as glibc's are (see
  * tcb_list_enter).
  */
@@ -34,6 +35,7 @@
 #include "arch_syscall.h"
 #include "compat/glibc/signals.h"
 #include "compat/glibc/tcb.h"
+#include "compat/valgrind.h"
 
 #define AT(tp, off, type) (*(type *)((char *)(tp) + (off)))
 
@@ -183,6 +185,10 @@ static void find_thread_lists(char *tp)
 	stack_list_unlock();
 	if (!ok)
 		refuse("glibc's thread lists do not hold the calling thread");
+	/* Edited under glibc's lock, which valgrind's tools cannot see. */
+	valgrind_private(stack_user, sizeof *stack_user);
+	valgrind_private(stack_lock, sizeof *stack_lock);
+	valgrind_private(self, sizeof *self);
 }
 
 void tcb_list_enter(void *tp)
@@ -235,6 +241,11 @@ static bool glibc_tcb_as_expected(char *tp)
  * would do after that is done here: FILE locks on, the caller's
  * multiple_threads flag set.
  */
+static void *glibc_thread_noop(void *arg)
+{
+	return arg;
+}
+
 static void switch_glibc_to_threads(char *tp)
 {
 	typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
@@ -250,9 +261,26 @@ static void switch_glibc_to_threads(char *tp)
 		refuse("glibc's pthread_create or its attributes are missing");
 	pthread_attr_t a;
 	pthread_t t;
-	if (attr_init(&a) != 0 || attr_setguardsize(&a, SIZE_MAX) != 0 ||
-	    create(&t, &a, NULL, NULL) != EINVAL)
+	valgrind_glibc_call_begin();
+	if (valgrind_tool() == VALGRIND_HELGRIND) {
+		/* helgrind's wrapper of glibc's pthread_create reports the
+		 * refused create as the program's error: under helgrind, a
+		 * real thread, detached (joined, the wrapper would look it
+		 * up by the pthread_self() it saw, which is libshim's). */
+		int (*detached)(pthread_attr_t *, int) =
+			(int (*)(pthread_attr_t *, int))dlvsym(
+				RTLD_NEXT, "pthread_attr_setdetachstate",
+				"GLIBC_2.2.5");
+		if (!detached || attr_init(&a) != 0 ||
+		    detached(&a, PTHREAD_CREATE_DETACHED) != 0 ||
+		    create(&t, &a, glibc_thread_noop, NULL) != 0)
+			refuse("glibc's pthread_create failed");
+	} else if (attr_init(&a) != 0 ||
+		   attr_setguardsize(&a, SIZE_MAX) != 0 ||
+		   create(&t, &a, NULL, NULL) != EINVAL) {
 		refuse("glibc's pthread_create took a guard size it cannot map");
+	}
+	valgrind_glibc_call_end();
 
 	/* The kernel's record, not glibc's sigaction: libshim's hides 33. */
 	struct { void *handler; unsigned long flags, restorer, mask; } sa;

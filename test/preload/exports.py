@@ -7,25 +7,24 @@ import re
 import subprocess
 
 # The public API and nothing else: an internal name that leaked would
-# interpose a symbol of the host program or of glibc.  The list is the
-# linker's version script, which enforces it when libshim.so is linked;
-# here it judges the result.
-EXPORTS_MAP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                           "..", "..", "libshim", "exports.map")
+# interpose a symbol of the host program or of glibc.  The build checks the
+# linked library against this list, and so does preload.exports.
+EXPORTS_LIST = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "..", "libshim", "exports.list")
 
 
-def map_patterns(path=EXPORTS_MAP):
-    """The names and glob patterns of the version script's global: part."""
+def list_patterns(path=EXPORTS_LIST):
+    """The names and glob patterns of libshim/exports.list."""
     with open(path) as f:
-        text = re.sub(r"/\*.*?\*/", " ", f.read(), flags=re.S)
-    m = re.search(r"global:(.*?)local:", text, re.S)
-    if m is None:
-        raise ValueError("%s: no global: ... local: section" % path)
-    return [p.strip() for p in m.group(1).split(";") if p.strip()]
+        text = re.sub(r"#.*", " ", f.read())
+    patterns = [p.strip() for p in text.split(";") if p.strip()]
+    if not patterns:
+        raise ValueError("%s: no names" % path)
+    return patterns
 
 
 ALLOWED = re.compile(
-    "|".join("(?:%s)" % fnmatch.translate(p) for p in map_patterns()))
+    "|".join("(?:%s)" % fnmatch.translate(p) for p in list_patterns()))
 
 
 def exported_names(lib):
