@@ -1413,6 +1413,9 @@ int mutex_wait_check(struct shim_mutex *m, unsigned *depth)
 
 void mutex_wait_release(struct shim_mutex *m)
 {
+	/* Counted before the release, so that a destroy that finds the
+	 * mutex free finds the waiter here (see pthread_mutex_destroy). */
+	__atomic_add_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
 	int kind = load_kind(m);
 	if (!kind_valid(kind)) {
 		full_release(m, kind);
@@ -1436,10 +1439,12 @@ int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
 		if ((r == 0 || r == EOWNERDEAD) &&
 		    type == PTHREAD_MUTEX_RECURSIVE)
 			m->m_count = depth;
+		__atomic_sub_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
 		return r;
 	}
 	if (!handed_off)
 		word_lock(m, kind, NULL, CLOCK_REALTIME);
+	__atomic_sub_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
 	if (type_tracks_owner(type)) {
 		atomic_store_explicit(&m->m_owner, shim_tid(),
 				      memory_order_relaxed);
@@ -1489,6 +1494,12 @@ SHIM_EXPORT int pthread_mutex_destroy(pthread_mutex_t *pm)
 	/* glibc destroys a held robust mutex, leaving it on its owner's
 	 * robust list; refused here, as for any other held mutex. */
 	if (kind_valid(kind) ? word_locked(m, kind) : full_locked(m, kind))
+		return EBUSY;
+	/* Free, but a condition variable's waiter will take it back: EBUSY
+	 * too, as glibc's __nusers count says (not for a robust mutex,
+	 * which glibc does not check). */
+	if (!(kind & MUTEX_KIND_ROBUST) &&
+	    __atomic_load_n(&m->m_nusers, __ATOMIC_RELAXED) != 0)
 		return EBUSY;
 	/* As glibc: later use of the destroyed mutex answers EINVAL, and
 	 * pthread_mutex_init may bring it back. */

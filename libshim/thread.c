@@ -272,6 +272,13 @@ static bool still_joining(void *ctx)
 	return __atomic_load_n(&w->td->td_state, __ATOMIC_ACQUIRE) == TD_JOINING;
 }
 
+/* Was td asked to cancel (whether or not it has acted on it yet)? */
+static bool cancel_requested(struct shim_thread *td)
+{
+	return __atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE) &
+	       (TD_CANCEL_PENDING | TD_CANCEL_RUNNING);
+}
+
 /* Why a join or detach may not claim a thread in state s, as glibc says
  * it: 0 if it may. */
 static int claimed_error(int s)
@@ -316,10 +323,13 @@ static int join(pthread_t t, void **result, const struct timespec *abstime,
 			return EBUSY;
 		if (abstime && !shim_timespec_valid(abstime))
 			return EINVAL;
-		/* Two threads joining each other: glibc says EDEADLK. */
+		/* Two threads joining each other: glibc says EDEADLK -- but
+		 * not when td was cancelled (its join, a cancellation point,
+		 * is giving up) or when we were (our join acts on it). */
 		if (self && __atomic_load_n(&self->td_state, __ATOMIC_ACQUIRE) ==
 				    TD_JOINING &&
-		    self->td_joiner == td)
+		    self->td_joiner == td && !cancel_requested(td) &&
+		    !shim_cancel_due())
 			return EDEADLK;
 		if (__atomic_compare_exchange_n(&td->td_state, &s, TD_JOINING,
 						false, __ATOMIC_ACQ_REL,
