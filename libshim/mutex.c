@@ -1171,6 +1171,39 @@ NOINLINE static int pp_unlock(struct shim_mutex *m, int kind)
 	return pp_release(m, kind);
 }
 
+/*
+ * The calling thread's own scheduling while it holds PP mutexes, as
+ * glibc's pthread_setschedparam and pthread_getschedparam keep it: a
+ * change runs the thread at max(new priority, highest ceiling held) and
+ * is remembered as its own, which pthread_getschedparam reports and
+ * unlocking returns to.
+ */
+int mutex_pp_setsched(int policy, int prio)
+{
+	struct pp_state *ps = &pp_self;
+	if (ps->ps_top == 0)
+		return -1;
+	struct sched_param p = {
+		.sched_priority = ps->ps_top > prio ? ps->ps_top : prio };
+	long r = shim_syscall3(SYS_sched_setscheduler, 0, policy, (long)&p);
+	if (r < 0)
+		return (int)-r;
+	ps->ps_policy = policy;
+	ps->ps_prio = prio;
+	shim_sched_changed(shim_self());
+	return 0;
+}
+
+bool mutex_pp_getsched(int *policy, int *prio)
+{
+	const struct pp_state *ps = &pp_self;
+	if (ps->ps_top == 0)
+		return false;
+	*policy = ps->ps_policy;
+	*prio = ps->ps_prio;
+	return true;
+}
+
 /* ---- the kinds outside kind_valid -------------------------------- */
 
 /* Robust and PI-robust: the ones on the owner's robust list. */
