@@ -118,6 +118,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "arch/x86_64/arch.h"
 #include "compat/lwp.h"
@@ -668,6 +669,38 @@ static void shared_wake_all(struct shim_rwlock *rw, unsigned s)
 
 /* ---- lock -------------------------------------------------------- */
 
+/* How long a reader stopped by waiting writers alone defers to them
+ * before it enters anyway (see the top). */
+#define READER_DEFER_NS 1000000L
+
+/* Would this reader enter but for waiting writers, on a lock whose kind
+ * lets it enter after READER_DEFER_NS? */
+static bool may_defer(struct shim_rwlock *rw, unsigned s)
+{
+	return !(s & RW_WRITER) && (s & RW_WWAIT) &&
+	       rw->rw_kind != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
+}
+
+/* The deadline of a reader's deferral: READER_DEFER_NS from now, on the
+ * caller's clock, unless the caller's own deadline comes first (*until
+ * is then abstime). */
+static void defer_deadline(struct timespec *d, const struct timespec **until,
+			   clockid_t *clock)
+{
+	if (*until == NULL)
+		*clock = CLOCK_MONOTONIC;
+	clock_gettime(*clock, d);
+	d->tv_nsec += READER_DEFER_NS;
+	if (d->tv_nsec >= 1000000000L) {
+		d->tv_nsec -= 1000000000L;
+		d->tv_sec++;
+	}
+	const struct timespec *a = *until;
+	if (a == NULL || a->tv_sec > d->tv_sec ||
+	    (a->tv_sec == d->tv_sec && a->tv_nsec > d->tv_nsec))
+		*until = d;
+}
+
 NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 				   const struct timespec *abstime,
 				   clockid_t clock)
@@ -678,9 +711,15 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 	bool recursive = reader_exempt(rw);
 	int prio = PRIO_UNKNOWN;
 	unsigned spins = 0;
+	/* The deadline we park with: abstime, or the end of our deferral
+	 * to waiting writers, once we have begun one. */
+	const struct timespec *until = abstime;
+	struct timespec defer;
+	bool deferring = false, deferred = false;
 	for (;;) {
 		unsigned s = load_state(rw);
-		bool exempt = recursive || rt_reader_passes(rw, s, prio);
+		bool exempt = recursive || deferred ||
+			      rt_reader_passes(rw, s, prio);
 		int r = try_read(rw, &s, exempt);
 		if (r != EBUSY)
 			return r;
@@ -699,14 +738,25 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 				continue;
 			s |= RW_RWAIT;
 		}
+		if (!deferring && !exempt && may_defer(rw, s)) {
+			deferring = true;
+			defer_deadline(&defer, &until, &clock);
+		}
 		bool granted = false;
-		r = rw->rw_shared ? shared_wait(rw, s, abstime, clock)
-				  : private_read_wait(rw, exempt, abstime,
+		r = rw->rw_shared ? shared_wait(rw, s, until, clock)
+				  : private_read_wait(rw, exempt, until,
 						      clock, &granted);
 		if (granted)
 			return 0;
-		if (r == ETIMEDOUT)
+		if (r == ETIMEDOUT && until != &defer)
 			return ETIMEDOUT;
+		if (r == ETIMEDOUT) {
+			/* Deferred long enough: enter past the writers, as
+			 * glibc's readers do, and wait for the caller's own
+			 * deadline, if any, from here on. */
+			deferred = true;
+			until = abstime;
+		}
 		spins = 0;
 	}
 }
@@ -783,22 +833,39 @@ static void write_unlock(struct shim_rwlock *rw);
 static int write_lock(struct shim_rwlock *rw, const struct timespec *abstime,
 		      clockid_t clock)
 {
-	unsigned s = 0;
-	int r = 0;
-	if (!atomic_compare_exchange_strong_explicit(&rw->rw_state, &s,
-						     RW_WRITER,
-						     memory_order_acquire,
-						     memory_order_relaxed))
-		r = write_lock_slow(rw, abstime, clock);
-	if (r != 0)
-		return r;
-	atomic_store_explicit(&rw->rw_writer, shim_tid(), memory_order_relaxed);
-	if (load_state(rw) & RW_BIAS) {
-		r = revoke_bias(rw, true, abstime, clock);
+	for (;;) {
+		unsigned s = 0;
+		int r = 0;
+		if (!atomic_compare_exchange_strong_explicit(
+			    &rw->rw_state, &s, RW_WRITER, memory_order_acquire,
+			    memory_order_relaxed))
+			r = write_lock_slow(rw, abstime, clock);
 		if (r != 0)
+			return r;
+		atomic_store_explicit(&rw->rw_writer, shim_tid(),
+				      memory_order_relaxed);
+		if (!(load_state(rw) & RW_BIAS))
+			return 0;
+		/* While we hold WRITER for the revocation, new readers wait
+		 * for us, and a biased reader may be waiting for one of them
+		 * (a reader that waits on a condition variable another
+		 * reader signals): so wait READER_DEFER_NS at most, then let
+		 * the readers parked meanwhile in and start again. */
+		struct timespec defer;
+		const struct timespec *until = abstime;
+		clockid_t on = clock;
+		defer_deadline(&defer, &until, &on);
+		r = revoke_bias(rw, true, until, on);
+		if (r == 0)
+			return 0;
+		if (r != ETIMEDOUT || until != &defer) {
+			write_unlock(rw);
+			return r;
+		}
+		atomic_store_explicit(&rw->rw_writer, 0, memory_order_relaxed);
+		if (!(load_state(rw) & RW_RWAIT) || !readers_handoff(rw, true))
 			write_unlock(rw);
 	}
-	return r;
 }
 
 static int read_trylock(struct shim_rwlock *rw);
