@@ -46,6 +46,7 @@ static void child(void)
 	sem_fork_child();
 	attr_fork_child();
 	rdslot_fork_child();
+	tcb_fork_child();
 	struct shim_thread *self = shim_self();
 	stack_after_fork(self);
 	shim_threads_after_fork(self);

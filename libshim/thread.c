@@ -119,7 +119,7 @@ static _Noreturn void thread_start(void *arg)
 		if (e != 0)
 			lwp_exit();
 	}
-	tcb_list_enter(td->td_tp);
+	tcb_list_enter(td->td_tp, td->td_user_stack);
 	/* Signals were blocked since before clone: now the thread can take
 	 * them, with the mask it inherited or its attribute names. */
 	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&td->td_sigmask, 0,
@@ -155,8 +155,10 @@ SHIM_EXPORT int pthread_create(pthread_t *restrict res,
 	td->td_arg = arg;
 	td->td_state = v.detached ? TD_DETACHED : TD_JOINABLE;
 	td->td_attr = a; /* owns a's extension from now on */
-	tcb_set_stackblock(td->td_tp, td->td_stack,
-			   (char *)stack_top - (char *)td->td_stack,
+	/* glibc's layout: the block from the guard up, which is what its
+	 * dlopen makes executable above the guard (tcb_list_enter). */
+	tcb_set_stackblock(td->td_tp, td->td_map,
+			   (char *)stack_top - (char *)td->td_map,
 			   td->td_guard_size);
 	if (v.sigmask != NULL)
 		td->td_sigmask = *v.sigmask;
