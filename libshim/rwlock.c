@@ -738,9 +738,14 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 				continue;
 			s |= RW_RWAIT;
 		}
+		/* A realtime reader keeps POSIX's rule (rt_reader_passes)
+		 * instead: it never enters past an equal or higher writer. */
 		if (!deferring && !exempt && may_defer(rw, s)) {
-			deferring = true;
-			defer_deadline(&defer, &until, &clock);
+			if (prio == PRIO_UNKNOWN)
+				prio = shim_rt_priority();
+			deferring = prio == 0;
+			if (deferring)
+				defer_deadline(&defer, &until, &clock);
 		}
 		bool granted = false;
 		r = rw->rw_shared ? shared_wait(rw, s, until, clock)
@@ -856,6 +861,15 @@ static int write_lock(struct shim_rwlock *rw, const struct timespec *abstime,
 		clockid_t on = clock;
 		defer_deadline(&defer, &until, &on);
 		r = revoke_bias(rw, true, until, on);
+		if (r == 0)
+			return 0;
+		/* A realtime writer keeps the lock from lower readers, as
+		 * POSIX says: it waits for the biased ones as long as it takes. */
+		if (r == ETIMEDOUT && until == &defer &&
+		    shim_rt_priority() != 0) {
+			until = abstime;
+			r = revoke_bias(rw, true, abstime, clock);
+		}
 		if (r == 0)
 			return 0;
 		if (r != ETIMEDOUT || until != &defer) {
