@@ -130,6 +130,13 @@
  *    neither (EPERM), and a thread whose own priority is above the
  *    ceiling gets EINVAL (POSIX).  Unlocking lowers it again when the
  *    highest ceiling held drops.
+ *  - pthread_setschedparam and pthread_setschedprio of the calling
+ *    thread while it holds PP mutexes set its own priority (ps_prio,
+ *    reported by pthread_getschedparam, returned to at unlock, compared
+ *    with the next ceiling) and run it at the higher of that and the
+ *    highest ceiling held, as glibc's do (mutex_pp_setsched).  Aimed at
+ *    another thread, they set the kernel's priority as asked: its
+ *    pp_state is in its own TLS, where glibc's is in its descriptor.
  *  - Contended, the waiter marks the word 2 and sleeps on it with
  *    lwp_wait_addr, shared for a process-shared mutex: the fourth
  *    exception to the park layer, for glibc's sake, and again a mutex a

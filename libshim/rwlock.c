@@ -59,6 +59,19 @@
  *    errs on the writers' side.  Only a reader about to sleep behind
  *    waiting writers asks the kernel for its priority (a failing tryrdlock
  *    in that state too), and only a writer that parks.
+ *  - But only for a while: glibc's default kind prefers readers, so a
+ *    program may hold a read lock while it waits for another thread to
+ *    take one (glibc's tst-rwlock16: a reader waits on a condition
+ *    variable that another reader signals).  A waiting writer there waits
+ *    for ever for the first reader, which waits for the second, which
+ *    waits for the writer.  So a reader stopped by waiting writers alone
+ *    defers to them for READER_DEFER_NS (1 ms) and then enters, as an
+ *    exempt reader does; and a writer that holds WRITER while it revokes
+ *    the read bias (below) waits as long for the biased readers, then
+ *    hands WRITER to the readers parked behind it and starts again.
+ *    Writers still win against read sections shorter than that.  A
+ *    realtime reader or writer never defers or yields: POSIX's rule
+ *    below is a promise, not a preference.
  *  - Timeouts: a parked writer that gives up and was the last clears WWAIT
  *    and lets in the readers that only waited for it; a reader that gives
  *    up and was the last clears RWAIT.  A stale WWAIT or RWAIT costs one
