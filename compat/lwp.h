@@ -17,7 +17,7 @@
 #include <time.h>
 #include <ucontext.h>
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /*
  * Per-LWP park slot, embedded in the owning thread's descriptor.

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "compat/glibc/tcb.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 #define FORWARD(ret, alias, target, params, args)                             \
 	SHIM_EXPORT ret alias params;                                          \

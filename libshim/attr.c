@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch/x86_64/syscall.h"
+#include "arch_syscall.h"
 #include "libshim/attr.h"
 #include "libshim/lock.h"
 #include "libshim/nocancel.h"

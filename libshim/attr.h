@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 struct shim_thread;
 

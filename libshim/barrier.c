@@ -66,7 +66,7 @@
 #include "compat/lwp.h"
 #include "libshim/park.h"
 #include "libshim/profile.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 struct barrier {
 	_Atomic uint64_t b_state; /* round << 32 | threads arrived */

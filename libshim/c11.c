@@ -35,7 +35,7 @@
 #include <threads.h>
 #include <time.h>
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 _Static_assert(sizeof(thrd_t) == sizeof(pthread_t), "thrd_t is pthread_t");
 _Static_assert(sizeof(mtx_t) == sizeof(pthread_mutex_t), "mtx_t size");

@@ -29,14 +29,13 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "arch/x86_64/arch.h"
-#include "arch/x86_64/syscall.h"
+#include "arch.h"
+#include "arch_syscall.h"
+#include "compat/glibc/signals.h"
 #include "libshim/park.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 #include "libshim/unwind.h"
-
-#define SIGCANCEL 32
 
 /* glibc's __pthread_unwind_buf_t with its private words named. */
 struct shim_cleanup {
@@ -107,7 +106,7 @@ static _Unwind_Reason_Code unwind_stop(int version, _Unwind_Action actions,
 	struct shim_cleanup *buf = td->td_cleanup;
 	/* The frame that registered buf is reached once the frame about to
 	 * be unwound lies at or above the stack pointer setjmp saved. */
-	if (buf && (end || cfa >= arch_jmpbuf_sp(buf->jmp[0].jb)))
+	if (buf && (end || cfa >= tcb_jmpbuf_sp(buf->jmp[0].jb)))
 		jump_to(td, buf);
 	if (end)
 		finish_exit(td);

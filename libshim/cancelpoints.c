@@ -74,7 +74,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arch/x86_64/syscall.h"
+#include "arch_syscall.h"
 #include "libshim/thread.h"
 
 #define SIGSET_BYTES (_NSIG / 8) /* the kernel's sigset_t, as glibc passes */

@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 #include "libshim/profile.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 #define DIAG_HELD_MAX   16 /* locks one thread is known to hold at once */
 #define DIAG_FRAMES_MAX 16 /* frames kept of any call stack */

@@ -47,8 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arch/x86_64/arch.h"
-#include "arch/x86_64/syscall.h"
+#include "arch.h"
+#include "arch_syscall.h"
 #include "compat/lwp.h"
 #include "libshim/diag.h"
 #include "libshim/outbuf.h"

@@ -166,7 +166,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "arch/x86_64/syscall.h"
+#include "arch_syscall.h"
 #include "compat/lwp.h"
 #include "libshim/mutex.h"
 #include "libshim/park.h"

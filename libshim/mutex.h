@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stdatomic.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "libshim/spinwait.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /* glibc's struct __pthread_mutex_s on x86_64, field for field. */
 struct shim_mutex {

@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 
-#include "arch/x86_64/syscall.h"
+#include "arch_syscall.h"
 
 static inline long nocancel_result(long r)
 {

@@ -58,7 +58,7 @@
 #include "libshim/profile.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 enum {
 	ONCE_NEW = 0,

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <sys/syscall.h>
 
-#include "arch/x86_64/syscall.h"
+#include "arch_syscall.h"
 #include "libshim/outbuf.h"
 
 void out_flush(struct outbuf *o)

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 struct outbuf {
 	int fd;

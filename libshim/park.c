@@ -86,7 +86,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "compat/lwp.h"
 #include "libshim/park.h"
 #include "libshim/profile.h"

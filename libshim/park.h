@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /* park_wait flags. */
 #define PARK_CANCELLABLE 1u /* a cancellation point: see ECANCELED below */

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "compat/lwp.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /* What kind of object a park key or a lock is; objects pass PARK_KIND(k)
  * in park_wait's flags so a thread dump can say what a thread waits on. */

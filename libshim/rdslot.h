@@ -5,7 +5,7 @@
 #ifndef SHIM_RDSLOT_H
 #define SHIM_RDSLOT_H
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /*
  * One cache line per thread, so that readers on different CPUs write

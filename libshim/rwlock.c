@@ -133,7 +133,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "compat/lwp.h"
 #include "libshim/mutex.h"
 #include "libshim/park.h"

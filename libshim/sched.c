@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arch/x86_64/syscall.h"
+#include "arch_syscall.h"
 #include "libshim/mutex.h"
 #include "libshim/nocancel.h"
 #include "libshim/shim.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "libshim/rdslot.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"

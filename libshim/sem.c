@@ -71,7 +71,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "compat/lwp.h"
 #include "libshim/park.h"
 #include "libshim/lock.h"
@@ -80,7 +80,7 @@
 #include "libshim/spinwait.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 struct sem {
 	_Atomic uint64_t s_data; /* value | waiters << SEM_WAITERS_SHIFT */

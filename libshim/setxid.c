@@ -28,12 +28,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch/x86_64/syscall.h"
+#include "arch_syscall.h"
+#include "compat/glibc/signals.h"
 #include "libshim/nocancel.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
-
-#define SIGCANCEL 32
 
 static struct {
 	long nr, a, b, c;

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "compat/glibc/tcb.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 struct shim_thread;
 

@@ -9,12 +9,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch/x86_64/syscall.h"
+#include "arch_syscall.h"
+#include "compat/glibc/signals.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
-
-#define SIGCANCEL 32
-#define SIGSETXID 33
 
 /* Out of range, or one of the two glibc keeps for itself. */
 static bool invalid_signal(int sig)

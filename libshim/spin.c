@@ -31,9 +31,9 @@
 #include <errno.h>
 #include <pthread.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 #include "libshim/profile.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 SHIM_EXPORT int pthread_spin_init(pthread_spinlock_t *lock, int pshared)
 {

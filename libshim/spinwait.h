@@ -7,7 +7,7 @@
 #include <sched.h>
 #include <stdbool.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
 
 /*
  * Bounded spinning before parking (as parking_lot's SpinWait): a few

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 struct shim_thread;
 

@@ -25,15 +25,85 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "arch/x86_64/syscall.h"
+#include "arch_syscall.h"
 #include "libshim/diag.h"
 #include "libshim/symbol.h"
 
 /* The loader relocates the d_ptr entries of a loaded object's dynamic
  * section in place; the vDSO's are left as link-time addresses. */
-static uintptr_t dyn_addr(const struct link_map *map, ElfW(Addr) p)
+static uintptr_t dyn_addr(uintptr_t base, ElfW(Addr) p)
 {
-	return p < map->l_addr ? map->l_addr + p : p;
+	return p < base ? base + p : p;
+}
+
+void shim_dynamic_read(uintptr_t base, const ElfW(Dyn) *dyn,
+		       struct shim_dynamic *d)
+{
+	memset(d, 0, sizeof *d);
+	for (; dyn != NULL && dyn->d_tag != DT_NULL; dyn++) {
+		uintptr_t p = dyn_addr(base, dyn->d_un.d_ptr);
+		switch (dyn->d_tag) {
+		case DT_SYMTAB:
+			d->symtab = (const void *)p;
+			break;
+		case DT_STRTAB:
+			d->strtab = (const void *)p;
+			break;
+		case DT_HASH:
+			d->hash = (const void *)p;
+			break;
+		case DT_GNU_HASH:
+			d->gnu = (const void *)p;
+			break;
+		case DT_RELA:
+			d->rela = (const void *)p;
+			break;
+		case DT_RELASZ:
+			d->relasz = dyn->d_un.d_val;
+			break;
+		case DT_JMPREL:
+			d->jmprel = (const void *)p;
+			break;
+		case DT_PLTRELSZ:
+			d->jmprelsz = dyn->d_un.d_val;
+			break;
+		}
+	}
+}
+
+/* The GNU hash of a name (the ELF gABI extension's djb2 variant). */
+static uint32_t gnu_hash(const char *name)
+{
+	uint32_t h = 5381;
+	for (const unsigned char *c = (const void *)name; *c != '\0'; c++)
+		h = h * 33 + *c;
+	return h;
+}
+
+const ElfW(Sym) *shim_dynamic_lookup(const struct shim_dynamic *d,
+				     const char *name)
+{
+	if (d->gnu == NULL || d->symtab == NULL || d->strtab == NULL)
+		return NULL;
+	uint32_t nbuckets = d->gnu[0], symoffset = d->gnu[1];
+	uint32_t bloom_size = d->gnu[2];
+	const uint32_t *buckets =
+		d->gnu + 4 + bloom_size * (sizeof(ElfW(Addr)) / 4);
+	const uint32_t *chain = buckets + nbuckets;
+	uint32_t h = gnu_hash(name);
+	/* The chain of bucket h % nbuckets holds the symbols of that
+	 * bucket in order; each entry is its symbol's hash with bit 0 set
+	 * on the last one. */
+	for (uint32_t i = buckets[h % nbuckets]; i >= symoffset; i++) {
+		uint32_t ch = chain[i - symoffset];
+		const ElfW(Sym) *s = &d->symtab[i];
+		if ((ch | 1) == (h | 1) && s->st_shndx != SHN_UNDEF &&
+		    strcmp(d->strtab + s->st_name, name) == 0)
+			return s;
+		if (ch & 1)
+			break;
+	}
+	return NULL;
 }
 
 /* The number of dynamic symbols: DT_HASH says it; with only DT_GNU_HASH,
@@ -195,24 +265,13 @@ bool shim_symbolize(uintptr_t addr, char *buf, size_t n)
 		return false;
 	}
 	const struct link_map *map = fo.dlfo_link_map;
-	const ElfW(Sym) *symtab = NULL;
-	const char *strtab = NULL;
-	const uint32_t *hash = NULL, *gnu = NULL;
-	for (const ElfW(Dyn) *d = map->l_ld; d != NULL && d->d_tag != DT_NULL;
-	     d++) {
-		if (d->d_tag == DT_SYMTAB)
-			symtab = (const void *)dyn_addr(map, d->d_un.d_ptr);
-		else if (d->d_tag == DT_STRTAB)
-			strtab = (const void *)dyn_addr(map, d->d_un.d_ptr);
-		else if (d->d_tag == DT_HASH)
-			hash = (const void *)dyn_addr(map, d->d_un.d_ptr);
-		else if (d->d_tag == DT_GNU_HASH)
-			gnu = (const void *)dyn_addr(map, d->d_un.d_ptr);
-	}
+	struct shim_dynamic dyn;
+	shim_dynamic_read(map->l_addr, map->l_ld, &dyn);
+	const char *strtab = dyn.strtab;
 	const ElfW(Sym) *best = NULL;
-	if (symtab != NULL && strtab != NULL)
-		best = best_symbol(symtab, symbol_count(hash, gnu), map->l_addr,
-				   addr);
+	if (dyn.symtab != NULL && strtab != NULL)
+		best = best_symbol(dyn.symtab, symbol_count(dyn.hash, dyn.gnu),
+				   map->l_addr, addr);
 	if (best == NULL) {
 		/* Not exported: the file's own table may know it. */
 		const struct symfile *f = symfile_of(map);

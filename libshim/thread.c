@@ -25,8 +25,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch/x86_64/arch.h"
-#include "arch/x86_64/syscall.h"
+#include "arch.h"
+#include "arch_syscall.h"
 #include "libshim/attr.h"
 #include "libshim/lock.h"
 #include "libshim/park.h"
@@ -216,7 +216,10 @@ void shim_thread_exit(void *result)
 	td->td_result = result;
 
 	if (td->td_adopted && *td->td_tidp != shim_pid()) {
-		/* A thread glibc made: let glibc end it and do its bookkeeping. */
+		/* A thread glibc made: let glibc end it and do its bookkeeping
+		 * (shim_init first: it has tcb_host_init resolve glibc's
+		 * pthread_exit, which may not have happened yet). */
+		shim_init();
 		tcb_glibc_thread_exit(result);
 	}
 	shim_thread_unlist(td);

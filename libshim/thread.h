@@ -18,8 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compat/glibc/tcb.h"
 #include "compat/lwp.h"
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /* td_state: the life cycle seen by join/detach (atomic). */
 enum {
@@ -120,9 +121,7 @@ static inline struct shim_thread *shim_self_if_known(void)
 /* The calling thread's kernel tid, read from glibc's TCB (no system call). */
 static inline pid_t shim_tid(void)
 {
-	pid_t tid;
-	__asm__("movl %%fs:720, %0" : "=r"(tid)); /* checked by tcb_host_check */
-	return tid;
+	return tcb_self_tid();
 }
 
 /* Validate a pthread_t from the caller; NULL if it is not a descriptor. */

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <unwind.h>
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 struct shim_unwind {
 	_Unwind_Reason_Code (*forced_unwind)(struct _Unwind_Exception *,

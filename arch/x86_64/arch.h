@@ -4,10 +4,12 @@
 #ifndef SHIM_ARCH_H
 #define SHIM_ARCH_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <ucontext.h>
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
 
 /*
  * arch_mcontext_init(mc, entry, arg, stack_top, tp): fill mc so that an LWP
@@ -29,21 +31,48 @@ static inline void *arch_mcontext_tp(const mcontext_t *mc)
 	return (void *)(uintptr_t)mc->gregs[REG_R14];
 }
 
+/*
+ * The register image a new LWP starts from, on its own stack: the
+ * creator's ucontext may be gone (or reused) by the time the child runs,
+ * while the new stack belongs to the child alone.
+ * arch_clone_image_at(mc, &span): where the image goes, below mc's stack
+ * pointer and its red zone; the span bytes from there up to the stack
+ * pointer are the new LWP's from now on (the caller tells valgrind and
+ * ASan so before anything is written there).
+ * arch_clone_image(img, mc): write the image; img is arch_clone's child_sp.
+ */
+SHIM_HIDDEN void *arch_clone_image_at(const mcontext_t *mc, size_t *span);
+SHIM_HIDDEN void arch_clone_image(void *img, const mcontext_t *mc);
+
+/*
+ * clone(2) whose child loads the image at child_sp (clone.S): Linux's
+ * clone(flags, newsp, parent_tid, child_tid, tls).  Returns the child's
+ * tid or -errno in the parent; the child jumps to the image's rip.
+ */
+SHIM_HIDDEN long arch_clone(unsigned long flags, void *child_sp, pid_t *ptid,
+			    pid_t *ctid, void *tls);
+
 /* The trampoline itself (trampoline.S); never called from C. */
 SHIM_HIDDEN void arch_lwp_trampoline(void);
 
 /* Signal-return trampoline for raw rt_sigaction (sigreturn.S). */
 SHIM_HIDDEN void arch_sigreturn(void);
 
-/* The stack pointer a jmp_buf saved (glibc mangles it with the pointer
- * guard at %fs:0x30: xor, then rotate left by 17). */
-static inline uintptr_t arch_jmpbuf_sp(const long *jb)
-{
-	uintptr_t v = (uintptr_t)jb[6], guard;
-	__asm__("mov %%fs:0x30, %0" : "=r"(guard));
-	v = (v >> 17) | (v << 47);
-	return v ^ guard;
-}
+/*
+ * The relocations that put a symbol's address in a slot of a loaded object
+ * (libshim/deepbind.c rebinds them): a PLT slot, a GOT slot, and a pointer
+ * in data, which adds r_addend.
+ */
+#define ARCH_R_JUMP_SLOT R_X86_64_JUMP_SLOT
+#define ARCH_R_GLOB_DAT R_X86_64_GLOB_DAT
+#define ARCH_R_ABS R_X86_64_64
+
+/*
+ * libshim's exported dlopen (dlopen.S) is this folder's one call upward:
+ * it must be assembly to jump to glibc's dlopen with the caller's return
+ * address on the stack, and for RTLD_DEEPBIND it asks libshim/deepbind.c
+ * (shim_dlopen_as_caller) whether to hand over to shim_dlopen_deepbind.
+ */
 
 /* The thread pointer of the calling thread. */
 static inline void *arch_thread_pointer(void)

@@ -1,7 +1,7 @@
 /*
  * arch/x86_64/trampoline.S -- first instructions of every libshim LWP.
  *
- * void arch_lwp_trampoline(void);   entered by jump from lwp_clone_raw
+ * void arch_lwp_trampoline(void);   entered by jump from arch_clone
  *   r12 = entry (void (*)(void *), never returns)
  *   r13 = arg
  *   r14 = thread pointer: glibc-compatible TCB (compat/glibc/tcb.c),

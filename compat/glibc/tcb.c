@@ -31,35 +31,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch/x86_64/arch.h"
-#include "arch/x86_64/syscall.h"
+#include "arch.h"
+#include "arch_syscall.h"
+#include "compat/glibc/signals.h"
 #include "compat/glibc/tcb.h"
-#include "libshim/shim.h"
-
-/* struct pthread offsets on glibc 2.34..2.40 x86_64 (glibc-tcb.md). */
-enum {
-	OFF_TCB = 0x0,            /* header.tcb: the TCB's own address */
-	OFF_DTV = 0x8,
-	OFF_SELF = 0x10,          /* header.self */
-	OFF_MULTIPLE_THREADS = 0x18,
-	OFF_STACK_GUARD = 0x28,   /* read by -fstack-protector code */
-	OFF_POINTER_GUARD = 0x30, /* PTR_MANGLE: setjmp, atexit, iconv */
-	OFF_FEATURE_1 = 0x48,     /* CET state */
-	OFF_LIST = 704,           /* list_t {next, prev} */
-	OFF_TID = 720,
-	OFF_ROBUST_PREV = 728,
-	OFF_ROBUST_HEAD = 736,    /* struct robust_list_head (24 bytes) */
-	OFF_CANCELHANDLING = 776,
-	OFF_SPECIFIC_1STBLOCK = 784,
-	OFF_SPECIFIC = 1296,
-	OFF_REPORT_EVENTS = 1553,
-	OFF_USER_STACK = 1554,    /* bool, right after report_events */
-	OFF_STACKBLOCK = 1680,
-	OFF_STACKBLOCK_SIZE = 1688,
-	OFF_GUARDSIZE = 1696,
-	OFF_RES = 1720,           /* struct __res_state, pointed to by __resp */
-	SIZEOF_PTHREAD = 2368,
-};
 
 #define AT(tp, off, type) (*(type *)((char *)(tp) + (off)))
 
@@ -218,12 +193,12 @@ static void find_thread_lists(char *tp)
 	if ((*stack_flags & ~(uint32_t)PF_X) != (PF_R | PF_W))
 		refuse("glibc's stack flags are not where expected");
 
-	struct glibc_list *self = (struct glibc_list *)(tp + OFF_LIST);
+	struct glibc_list *self = (struct glibc_list *)(tp + TCB_OFF_LIST);
 	struct glibc_list *cache = (struct glibc_list *)(base + RTLD_STACK_CACHE);
 	stack_list_lock();
 	bool ok = cache->next->prev == cache &&
 		  AT(base, RTLD_IN_FLIGHT_STACK, uintptr_t) == 0 &&
-		  (AT(tp, OFF_USER_STACK, bool)
+		  (AT(tp, TCB_OFF_USER_STACK, bool)
 			   ? on_list(stack_user, self)
 			   : on_list((struct glibc_list *)base, self));
 	stack_list_unlock();
@@ -233,7 +208,7 @@ static void find_thread_lists(char *tp)
 
 void tcb_list_enter(void *tp, bool user_stack)
 {
-	struct glibc_list *e = (struct glibc_list *)((char *)tp + OFF_LIST);
+	struct glibc_list *e = (struct glibc_list *)((char *)tp + TCB_OFF_LIST);
 	struct glibc_list *head = user_stack ? stack_user : stack_used;
 	stack_list_lock();
 	e->next = head->next;
@@ -245,10 +220,10 @@ void tcb_list_enter(void *tp, bool user_stack)
 	/* A dlopen that made stacks executable walked the list before we
 	 * were on it (see above); glibc's __nptl_change_stack_perm range. */
 	if (!user_stack && (*stack_flags & PF_X)) {
-		size_t g = AT(tp, OFF_GUARDSIZE, size_t);
+		size_t g = AT(tp, TCB_OFF_GUARDSIZE, size_t);
 		shim_syscall3(SYS_mprotect,
-			      (long)(AT(tp, OFF_STACKBLOCK, char *) + g),
-			      (long)(AT(tp, OFF_STACKBLOCK_SIZE, size_t) - g),
+			      (long)(AT(tp, TCB_OFF_STACKBLOCK, char *) + g),
+			      (long)(AT(tp, TCB_OFF_STACKBLOCK_SIZE, size_t) - g),
 			      PROT_READ | PROT_WRITE | PROT_EXEC);
 	}
 	stack_list_unlock();
@@ -259,12 +234,12 @@ void tcb_fork_child(void)
 	struct glibc_list *p = stack_cache->next;
 	while (p != stack_cache) {
 		struct glibc_list *next = p->next;
-		char *tp = (char *)p - OFF_LIST;
-		if (AT(tp, OFF_USER_STACK, bool)) {
+		char *tp = (char *)p - TCB_OFF_LIST;
+		if (AT(tp, TCB_OFF_USER_STACK, bool)) {
 			p->prev->next = next;
 			next->prev = p->prev;
 			p->next = p->prev = p;
-			*stack_cache_actsize -= AT(tp, OFF_STACKBLOCK_SIZE, size_t);
+			*stack_cache_actsize -= AT(tp, TCB_OFF_STACKBLOCK_SIZE, size_t);
 		}
 		p = next;
 	}
@@ -272,7 +247,7 @@ void tcb_fork_child(void)
 
 void tcb_list_leave(void *tp)
 {
-	struct glibc_list *e = (struct glibc_list *)((char *)tp + OFF_LIST);
+	struct glibc_list *e = (struct glibc_list *)((char *)tp + TCB_OFF_LIST);
 	stack_list_lock();
 	e->next->prev = e->prev;
 	__atomic_store_n(&e->prev->next, e->next, __ATOMIC_RELEASE);
@@ -290,14 +265,12 @@ static bool glibc_tcb_as_expected(char *tp)
 	size_t len = 0;
 	if (shim_syscall3(SYS_get_robust_list, 0, (long)&head, (long)&len) != 0)
 		return false;
-	return AT(tp, OFF_TCB, char *) == tp && AT(tp, OFF_SELF, char *) == tp &&
-	       AT(tp, OFF_TID, pid_t) == (pid_t)shim_syscall0(SYS_gettid) &&
-	       head == tp + OFF_ROBUST_HEAD && len == 24 &&
-	       AT(tp, OFF_SPECIFIC, char *) == tp + OFF_SPECIFIC_1STBLOCK;
+	return AT(tp, TCB_OFF_TCB, char *) == tp &&
+	       AT(tp, TCB_OFF_SELF, char *) == tp &&
+	       AT(tp, TCB_OFF_TID, pid_t) == (pid_t)shim_syscall0(SYS_gettid) &&
+	       head == tp + TCB_OFF_ROBUST_HEAD && len == 24 &&
+	       AT(tp, TCB_OFF_SPECIFIC, char *) == tp + TCB_OFF_SPECIFIC_1STBLOCK;
 }
-
-/* SIGSETXID, glibc's signal for its set*id broadcast. */
-#define SIGSETXID 33
 
 /*
  * glibc's pthread_create does its one-time switch to multi-threaded mode
@@ -335,7 +308,7 @@ static void switch_glibc_to_threads(char *tp)
 	    __libc_single_threaded)
 		refuse("glibc did not switch to multi-threaded mode");
 	_IO_enable_locks();
-	AT(tp, OFF_MULTIPLE_THREADS, int) = 1;
+	AT(tp, TCB_OFF_MULTIPLE_THREADS, int) = 1;
 }
 
 void tcb_host_init(void)
@@ -346,18 +319,18 @@ void tcb_host_init(void)
 	    !__lll_lock_wake_private || !_IO_enable_locks)
 		refuse("a GLIBC_PRIVATE function libshim needs is missing");
 	if (_thread_db_sizeof_pthread == NULL ||
-	    _thread_db_sizeof_pthread[0] != SIZEOF_PTHREAD)
+	    _thread_db_sizeof_pthread[0] != TCB_SIZEOF_PTHREAD)
 		refuse("sizeof(struct pthread) differs");
-	check_descriptor(_thread_db_pthread_tid, 32, OFF_TID, "pthread.tid");
-	check_descriptor(_thread_db_pthread_list, 128, OFF_LIST, "pthread.list");
+	check_descriptor(_thread_db_pthread_tid, 32, TCB_OFF_TID, "pthread.tid");
+	check_descriptor(_thread_db_pthread_list, 128, TCB_OFF_LIST, "pthread.list");
 	check_descriptor(_thread_db_pthread_cancelhandling, 32,
-			 OFF_CANCELHANDLING, "pthread.cancelhandling");
-	check_descriptor(_thread_db_pthread_specific, 2048, OFF_SPECIFIC,
+			 TCB_OFF_CANCELHANDLING, "pthread.cancelhandling");
+	check_descriptor(_thread_db_pthread_specific, 2048, TCB_OFF_SPECIFIC,
 			 "pthread.specific");
-	check_descriptor(_thread_db_pthread_dtvp, 64, OFF_DTV, "pthread.dtvp");
-	check_descriptor(_thread_db_pthread_report_events, 8, OFF_REPORT_EVENTS,
+	check_descriptor(_thread_db_pthread_dtvp, 64, TCB_OFF_DTV, "pthread.dtvp");
+	check_descriptor(_thread_db_pthread_report_events, 8, TCB_OFF_REPORT_EVENTS,
 			 "pthread.report_events");
-	if ((long)__rseq_offset != 0 && (long)__rseq_offset < OFF_RES)
+	if ((long)__rseq_offset != 0 && (long)__rseq_offset < TCB_OFF_RES)
 		refuse("rseq area overlaps the fields libshim writes");
 
 	_dl_get_tls_static_info(&static_size, &static_align);
@@ -395,28 +368,32 @@ size_t tcb_area_size(void)
 void *tcb_create(void *area_top)
 {
 	char *creator = arch_thread_pointer();
-	char *tp = (char *)(((uintptr_t)area_top - SIZEOF_PTHREAD) &
+	char *tp = (char *)(((uintptr_t)area_top - TCB_SIZEOF_PTHREAD) &
 			    ~(uintptr_t)(static_align - 1));
 	if (_dl_allocate_tls(tp) == NULL) /* dtv from malloc; TLS images */
 		return NULL;
-	AT(tp, OFF_TCB, char *) = tp;
-	AT(tp, OFF_SELF, char *) = tp;
+	AT(tp, TCB_OFF_TCB, char *) = tp;
+	AT(tp, TCB_OFF_SELF, char *) = tp;
 	/* Without it glibc's fastbins drop their lock prefix. */
-	AT(tp, OFF_MULTIPLE_THREADS, int) = 1;
-	AT(tp, OFF_STACK_GUARD, uintptr_t) = AT(creator, OFF_STACK_GUARD, uintptr_t);
-	AT(tp, OFF_POINTER_GUARD, uintptr_t) = AT(creator, OFF_POINTER_GUARD, uintptr_t);
-	AT(tp, OFF_FEATURE_1, unsigned) = AT(creator, OFF_FEATURE_1, unsigned);
+	AT(tp, TCB_OFF_MULTIPLE_THREADS, int) = 1;
+	AT(tp, TCB_OFF_STACK_GUARD, uintptr_t) =
+		AT(creator, TCB_OFF_STACK_GUARD, uintptr_t);
+	AT(tp, TCB_OFF_POINTER_GUARD, uintptr_t) =
+		AT(creator, TCB_OFF_POINTER_GUARD, uintptr_t);
+	AT(tp, TCB_OFF_FEATURE_1, unsigned) =
+		AT(creator, TCB_OFF_FEATURE_1, unsigned);
 	/* Off glibc's lists until the thread runs (tcb_list_enter).  Its
 	 * stack is not glibc's: a forked child puts the entry back on
 	 * _dl_stack_user, where glibc never frees a stack. */
-	AT(tp, OFF_LIST, char *) = tp + OFF_LIST;
-	AT(tp, OFF_LIST + 8, char *) = tp + OFF_LIST;
-	AT(tp, OFF_USER_STACK, bool) = true;
+	AT(tp, TCB_OFF_LIST, char *) = tp + TCB_OFF_LIST;
+	AT(tp, TCB_OFF_LIST + 8, char *) = tp + TCB_OFF_LIST;
+	AT(tp, TCB_OFF_USER_STACK, bool) = true;
 	/* Empty robust list; futex_offset as glibc computes it. */
-	AT(tp, OFF_ROBUST_PREV, char *) = tp + OFF_ROBUST_HEAD;
-	AT(tp, OFF_ROBUST_HEAD, char *) = tp + OFF_ROBUST_HEAD;
-	AT(tp, OFF_ROBUST_HEAD + 8, long) = AT(creator, OFF_ROBUST_HEAD + 8, long);
-	AT(tp, OFF_SPECIFIC, char *) = tp + OFF_SPECIFIC_1STBLOCK;
+	AT(tp, TCB_OFF_ROBUST_PREV, char *) = tp + TCB_OFF_ROBUST_HEAD;
+	AT(tp, TCB_OFF_ROBUST_HEAD, char *) = tp + TCB_OFF_ROBUST_HEAD;
+	AT(tp, TCB_OFF_ROBUST_HEAD + 8, long) =
+		AT(creator, TCB_OFF_ROBUST_HEAD + 8, long);
+	AT(tp, TCB_OFF_SPECIFIC, char *) = tp + TCB_OFF_SPECIFIC_1STBLOCK;
 	return tp;
 }
 
@@ -446,7 +423,7 @@ void tcb_recycle(void *tp)
 	/* Dynamic TLS blocks of the dead thread (dlopen'd modules) are
 	 * malloc'd; free them and reset the dtv as glibc does on reuse. */
 	struct dtv_slot { void *val; void *to_free; };
-	struct dtv_slot *dtv = AT(tp, OFF_DTV, struct dtv_slot *);
+	struct dtv_slot *dtv = AT(tp, TCB_OFF_DTV, struct dtv_slot *);
 	size_t n = ((size_t *)dtv)[-2]; /* dtv[-1].counter */
 	for (size_t i = 1; i <= n; i++)
 		free(dtv[i].to_free);
@@ -454,14 +431,14 @@ void tcb_recycle(void *tp)
 	_dl_allocate_tls_init(tp, true);
 
 	tcb_libc_tls_restore(tp, saved);
-	AT(tp, OFF_CANCELHANDLING, int) = 0;
+	AT(tp, TCB_OFF_CANCELHANDLING, int) = 0;
 	/* The kernel walked the dead thread's robust list at its exit but
 	 * left the head as it was: start the new thread with an empty one. */
-	AT(tp, OFF_ROBUST_PREV, char *) = (char *)tp + OFF_ROBUST_HEAD;
-	AT(tp, OFF_ROBUST_HEAD, char *) = (char *)tp + OFF_ROBUST_HEAD;
-	AT(tp, OFF_ROBUST_HEAD + 16, void *) = NULL; /* list_op_pending */
-	memset((char *)tp + OFF_SPECIFIC_1STBLOCK, 0,
-	       OFF_SPECIFIC - OFF_SPECIFIC_1STBLOCK);
+	AT(tp, TCB_OFF_ROBUST_PREV, char *) = (char *)tp + TCB_OFF_ROBUST_HEAD;
+	AT(tp, TCB_OFF_ROBUST_HEAD, char *) = (char *)tp + TCB_OFF_ROBUST_HEAD;
+	AT(tp, TCB_OFF_ROBUST_HEAD + 16, void *) = NULL; /* list_op_pending */
+	memset((char *)tp + TCB_OFF_SPECIFIC_1STBLOCK, 0,
+	       TCB_OFF_SPECIFIC - TCB_OFF_SPECIFIC_1STBLOCK);
 }
 
 void tcb_destroy(void *tp)
@@ -472,7 +449,7 @@ void tcb_destroy(void *tp)
 void tcb_thread_start(void *tp)
 {
 	/* The kernel walks this list at exit to release robust mutexes. */
-	shim_syscall2(SYS_set_robust_list, (long)((char *)tp + OFF_ROBUST_HEAD),
+	shim_syscall2(SYS_set_robust_list, (long)((char *)tp + TCB_OFF_ROBUST_HEAD),
 		      24);
 	if (rseq_on) {
 		/* Without it sched_getcpu() would read a stale cpu id; if the
@@ -485,7 +462,7 @@ void tcb_thread_start(void *tp)
 		AT(tp, __rseq_offset + 4, int) = RSEQ_CPU_ID_REGISTRATION_FAILED;
 	}
 	/* Each thread has its own resolver state, as in glibc. */
-	AT(tp, resp_offset, void *) = (char *)tp + OFF_RES;
+	AT(tp, resp_offset, void *) = (char *)tp + TCB_OFF_RES;
 	/* isalpha() and friends read per-thread table pointers. */
 	__ctype_init();
 }
@@ -504,29 +481,26 @@ void tcb_count_thread(int delta)
 
 pid_t *shim_tcb_tid_word(void *tp)
 {
-	return &AT(tp, OFF_TID, pid_t);
+	return &AT(tp, TCB_OFF_TID, pid_t);
 }
 
 void tcb_set_stackblock(void *tp, void *base, size_t size, size_t guard)
 {
-	AT(tp, OFF_STACKBLOCK, void *) = base;
-	AT(tp, OFF_STACKBLOCK_SIZE, size_t) = size;
-	AT(tp, OFF_GUARDSIZE, size_t) = guard;
+	AT(tp, TCB_OFF_STACKBLOCK, void *) = base;
+	AT(tp, TCB_OFF_STACKBLOCK_SIZE, size_t) = size;
+	AT(tp, TCB_OFF_GUARDSIZE, size_t) = guard;
 }
 
 void tcb_get_stackblock(void *tp, void **base, size_t *size, size_t *guard)
 {
-	size_t g = AT(tp, OFF_GUARDSIZE, size_t);
-	*base = (char *)AT(tp, OFF_STACKBLOCK, void *) + g;
-	*size = AT(tp, OFF_STACKBLOCK_SIZE, size_t) - g;
+	size_t g = AT(tp, TCB_OFF_GUARDSIZE, size_t);
+	*base = (char *)AT(tp, TCB_OFF_STACKBLOCK, void *) + g;
+	*size = AT(tp, TCB_OFF_STACKBLOCK_SIZE, size_t) - g;
 	*guard = g;
 }
 
 void tcb_glibc_thread_exit(void *result)
 {
-	/* Resolved by tcb_host_init, never here: dlsym takes the loader
-	 * lock, which a thread inside dlopen may hold. */
-	shim_init();
 	glibc_pthread_exit(result);
 	__builtin_unreachable();
 }
@@ -569,5 +543,5 @@ void tcb_at_glibc_thread_exit(void (*fn)(void *), void *arg)
 struct robust_list_head *tcb_robust_head(void)
 {
 	return (struct robust_list_head *)((char *)arch_thread_pointer() +
-					   OFF_ROBUST_HEAD);
+					   TCB_OFF_ROBUST_HEAD);
 }

@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "libshim/visibility.h"
+#include "common/visibility.h"
+#include "tcb_layout.h"
 
 /*
  * Check the host glibc once: every private symbol resolved, every field
@@ -78,7 +79,9 @@ SHIM_HIDDEN void tcb_thread_start(void *tp);
 SHIM_HIDDEN void tcb_thread_exit(void);
 
 /* End a thread that glibc created, through glibc's own pthread_exit, so
- * glibc's bookkeeping for it stays right. */
+ * glibc's bookkeeping for it stays right.  Only after tcb_host_init, which
+ * resolved that function: dlsym takes the loader lock, which a thread
+ * inside dlopen may hold, so it is never looked up here. */
 SHIM_HIDDEN _Noreturn void tcb_glibc_thread_exit(void *result);
 
 /*

@@ -13,8 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch/x86_64/arch.h"
-#include "arch/x86_64/syscall.h"
+#include "arch.h"
+#include "arch_syscall.h"
 #include "compat/lwp.h"
 
 /* A reused stack's old frames are dead memory to valgrind and, in an
@@ -36,24 +36,14 @@
 
 enum { TOKEN_SLEEPING = -1, TOKEN_NONE = 0, TOKEN_SET = 1 };
 
-/* Implemented in clone.S: the clone system call whose child loads the
- * register image at its new stack pointer (see lwp_create). */
-SHIM_HIDDEN long lwp_clone_raw(unsigned long flags, void *child_sp,
-			       pid_t *ptid, pid_t *ctid, void *tls);
-
-/*
- * The child loads its registers from a copy of the gregset placed at the
- * top of its own stack: the caller's ucontext may be gone (or reused) by
- * the time the child runs, while the new stack belongs to the child alone.
- */
 int lwp_create(const ucontext_t *uc, unsigned flags, pid_t *tidp)
 {
 	(void)flags;
-	uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-	uintptr_t img = (sp - 128 - sizeof(gregset_t)) & ~(uintptr_t)15;
-	HANDOVER_VALGRIND((void *)img, sp - img);
-	HANDOVER_ASAN((void *)img, sp - img);
-	memcpy((void *)img, uc->uc_mcontext.gregs, sizeof(gregset_t));
+	size_t span;
+	void *img = arch_clone_image_at(&uc->uc_mcontext, &span);
+	HANDOVER_VALGRIND(img, span);
+	HANDOVER_ASAN(img, span);
+	arch_clone_image(img, &uc->uc_mcontext);
 
 	/* CLONE_VM..THREAD: a thread of this process sharing everything.
 	 * CLONE_SYSVSEM: undo lists are per process, as for pthreads.
@@ -75,8 +65,8 @@ int lwp_create(const ucontext_t *uc, unsigned flags, pid_t *tidp)
 	memset(&all, 0xff, sizeof all);
 	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old,
 		      _NSIG / 8);
-	long r = lwp_clone_raw(cf, (void *)img, tidp, tidp,
-			       arch_mcontext_tp(&uc->uc_mcontext));
+	long r = arch_clone(cf, img, tidp, tidp,
+			    arch_mcontext_tp(&uc->uc_mcontext));
 	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, _NSIG / 8);
 	return r < 0 ? (int)-r : 0;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fail if libshim.so exports a name outside the API (see exports.ALLOWED).
+"""Fail if libshim.so exports a name outside the API: the names and patterns
+of libshim/exports.map, the version script it is linked with (exports.py).
 
     check_exports.py LIBSHIM
 """

@@ -1,29 +1,31 @@
 """What libshim.so exports, read with `nm -D --defined-only`, and which
 names it may export at all.  Shared by check_exports.py and census.py."""
 
+import fnmatch
+import os
 import re
 import subprocess
 
 # The public API and nothing else: an internal name that leaked would
-# interpose a symbol of the host program or of glibc.  Besides the pthread,
-# semaphore and C11 families, only the set*id and fork wrappers (which must
-# reach threads glibc does not know) may be exported.
-# The thread API, the set*id family (libshim broadcasts it to its threads)
-# and the blocking libc calls POSIX names as cancellation points
-# (libshim/cancelpoints.c): nothing else may leave the library.
-CANCEL_POINTS = (
-    "read readv pread pread64 write writev pwrite pwrite64 open open64 openat "
-    "openat64 creat creat64 close nanosleep clock_nanosleep sleep usleep pause "
-    "poll ppoll select pselect epoll_wait epoll_pwait accept accept4 connect "
-    "recv recvfrom recvmsg send sendto sendmsg wait waitpid waitid sigwait "
-    "sigwaitinfo sigtimedwait sigsuspend fsync fdatasync msync tcdrain "
-    "preadv preadv64 pwritev pwritev64 fcntl fcntl64 lockf lockf64 wait3 wait4 "
-    "msgrcv msgsnd mq_receive mq_send mq_timedreceive mq_timedsend").split()
+# interpose a symbol of the host program or of glibc.  The list is the
+# linker's version script, which enforces it when libshim.so is linked;
+# here it judges the result.
+EXPORTS_MAP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "..", "..", "libshim", "exports.map")
+
+
+def map_patterns(path=EXPORTS_MAP):
+    """The names and glob patterns of the version script's global: part."""
+    with open(path) as f:
+        text = re.sub(r"/\*.*?\*/", " ", f.read(), flags=re.S)
+    m = re.search(r"global:(.*?)local:", text, re.S)
+    if m is None:
+        raise ValueError("%s: no global: ... local: section" % path)
+    return [p.strip() for p in m.group(1).split(";") if p.strip()]
+
+
 ALLOWED = re.compile(
-    r"^(pthread_\w+|__pthread_\w+|_pthread_\w+|sem_\w+"
-    r"|thrd_\w+|mtx_\w+|cnd_\w+|tss_\w+|call_once"
-    r"|setuid|setgid|seteuid|setegid|setreuid|setregid|setresuid|setresgid"
-    r"|setgroups|" + "|".join(CANCEL_POINTS) + r")$")
+    "|".join("(?:%s)" % fnmatch.translate(p) for p in map_patterns()))
 
 
 def exported_names(lib):

@@ -1,13 +1,16 @@
-/* arch/x86_64: the hand-built first register state and the trampoline. */
+/* arch/x86_64: the hand-built first register state, the clone image and
+ * the trampoline; and glibc's mangled jmp_buf stack pointer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
 
-#include "arch/x86_64/arch.h"
+#include "arch.h"
+#include "compat/glibc/tcb.h"
 #include "compat/lwp.h"
 
 static void dummy_entry(void *arg) { (void)arg; }
@@ -26,6 +29,26 @@ static void test_mcontext_fields(void **state)
 	assert_ptr_equal((void *)mc.gregs[REG_R14], (void *)0x1234);
 	assert_int_equal(mc.gregs[REG_RAX], 0); /* the rest zeroed */
 	assert_int_equal(mc.gregs[REG_RBP], 0);
+}
+
+/* The image the clone child loads: below the stack pointer and the red
+ * zone a signal frame must not overwrite, aligned, and a copy of gregs. */
+static void test_clone_image(void **state)
+{
+	(void)state;
+	static char stack[4096] __attribute__((aligned(16)));
+	mcontext_t mc;
+	for (int mis = 0; mis < 16; mis++) {
+		arch_mcontext_init(&mc, dummy_entry, (void *)0xfeed,
+				   stack + sizeof stack - mis, (void *)0x1234);
+		size_t span;
+		char *img = arch_clone_image_at(&mc, &span);
+		assert_int_equal((uintptr_t)img % 16, 0);
+		assert_ptr_equal(img + span, stack + sizeof stack - mis);
+		assert_true(span >= 128 + sizeof(gregset_t));
+		arch_clone_image(img, &mc);
+		assert_memory_equal(img, mc.gregs, sizeof(gregset_t));
+	}
 }
 
 /* What the raw LWP saw, written without libc (its TCB is a fake one). */
@@ -96,10 +119,16 @@ static void test_jmpbuf_sp(void **state)
 	uintptr_t here;
 	__asm__ volatile("mov %%rsp, %0" : "=r"(here));
 	if (setjmp(jb) == 0) {
-		uintptr_t sp = arch_jmpbuf_sp((const long *)jb);
+		uintptr_t sp = tcb_jmpbuf_sp((const long *)jb);
 		/* setjmp saves the caller's sp: within this frame. */
 		assert_true(sp <= here + 256 && sp + 4096 >= here);
 	}
+}
+
+static void test_self_tid(void **state)
+{
+	(void)state;
+	assert_int_equal(tcb_self_tid(), gettid());
 }
 
 int main(void)
@@ -109,6 +138,8 @@ int main(void)
 		cmocka_unit_test(test_new_lwp_has_tp_and_aligned_stack),
 		cmocka_unit_test(test_sigreturn_bytes),
 		cmocka_unit_test(test_jmpbuf_sp),
+		cmocka_unit_test(test_clone_image),
+		cmocka_unit_test(test_self_tid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /*
- * libshim/visibility.h -- which names leave the library.
+ * common/visibility.h -- which names leave the library.  Every layer
+ * (arch/, compat/, libshim/) includes it: it holds attributes, no code.
  *
  * libshim is built with -fvisibility=hidden: an internal name must never
  * interpose a symbol of the host program or of glibc.  SHIM_EXPORT marks the

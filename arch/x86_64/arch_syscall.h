@@ -1,5 +1,5 @@
 /*
- * arch/x86_64/syscall.h -- raw system calls, returning -errno.
+ * arch/x86_64/arch_syscall.h -- raw system calls, returning -errno.
  *
  * Used where libc must not be: before the thread pointer is valid, inside
  * the signal-blocked window around clone, and anywhere a program may have

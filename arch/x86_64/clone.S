@@ -1,11 +1,11 @@
 /*
- * compat/linux/clone.S -- clone(2) for lwp_create, Linux x86_64.
+ * arch/x86_64/clone.S -- clone(2) for lwp_create, Linux x86_64.
  *
- * long lwp_clone_raw(unsigned long flags, void *child_sp,
- *                    pid_t *ptid, pid_t *ctid, void *tls);
+ * long arch_clone(unsigned long flags, void *child_sp,
+ *                 pid_t *ptid, pid_t *ctid, void *tls);
  *
  * child_sp points at a gregset_t image (REG_* order of <sys/ucontext.h>)
- * that lwp_create copied onto the child's stack.  The child loads rdi, rsi,
+ * that arch_clone_image wrote onto the child's stack.  The child loads rdi, rsi,
  * rdx, rcx, r8, r9, r12-r15, rbx and rbp from it, then switches to the
  * image's rsp and jumps to its rip.  The child has no valid frame: it must
  * touch nothing but the image.
@@ -32,10 +32,10 @@
 #define G_RIP  128
 
 	.text
-	.globl	lwp_clone_raw
-	.hidden	lwp_clone_raw
-	.type	lwp_clone_raw, @function
-lwp_clone_raw:
+	.globl	arch_clone
+	.hidden	arch_clone
+	.type	arch_clone, @function
+arch_clone:
 	.cfi_startproc
 	mov	%rcx, %r10		/* ctid: 4th syscall argument */
 					/* tls: already in r8, 5th of both */
@@ -66,6 +66,6 @@ lwp_clone_raw:
 	mov	G_RSP(%r11), %rsp
 	jmp	*%rax
 	.cfi_endproc
-	.size	lwp_clone_raw, .-lwp_clone_raw
+	.size	arch_clone, .-arch_clone
 
 	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,72 @@
+/*
+ * compat/glibc/x86_64/tcb_layout.h -- glibc's struct pthread on x86_64,
+ * and what reads it straight through the thread pointer.  Found through
+ * the include path (meson.build's arch gate), as arch/<cpu>/ is: another
+ * CPU has its own offsets and its own way to reach them.
+ *
+ * tcb_host_init checks these offsets against the descriptors glibc
+ * publishes for debuggers and against a TCB glibc built itself; the
+ * static asserts below check them against glibc's declaration order.
+ */
+#ifndef SHIM_COMPAT_GLIBC_TCB_LAYOUT_H
+#define SHIM_COMPAT_GLIBC_TCB_LAYOUT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* struct pthread offsets on glibc 2.34..2.40 x86_64 (glibc-tcb.md). */
+enum {
+	TCB_OFF_TCB = 0x0,               /* header.tcb: the TCB's own address */
+	TCB_OFF_DTV = 0x8,
+	TCB_OFF_SELF = 0x10,             /* header.self */
+	TCB_OFF_MULTIPLE_THREADS = 0x18,
+	TCB_OFF_STACK_GUARD = 0x28,      /* read by -fstack-protector code */
+	TCB_OFF_POINTER_GUARD = 0x30,    /* PTR_MANGLE: setjmp, atexit, iconv */
+	TCB_OFF_FEATURE_1 = 0x48,        /* CET state */
+	TCB_OFF_LIST = 704,              /* list_t {next, prev} */
+	TCB_OFF_TID = 720,
+	TCB_OFF_ROBUST_PREV = 728,
+	TCB_OFF_ROBUST_HEAD = 736,       /* struct robust_list_head (24 bytes) */
+	TCB_OFF_CANCELHANDLING = 776,
+	TCB_OFF_SPECIFIC_1STBLOCK = 784,
+	TCB_OFF_SPECIFIC = 1296,
+	TCB_OFF_REPORT_EVENTS = 1553,
+	TCB_OFF_USER_STACK = 1554,       /* bool, right after report_events */
+	TCB_OFF_STACKBLOCK = 1680,
+	TCB_OFF_STACKBLOCK_SIZE = 1688,
+	TCB_OFF_GUARDSIZE = 1696,
+	TCB_OFF_RES = 1720,              /* struct __res_state (__resp) */
+	TCB_SIZEOF_PTHREAD = 2368,
+};
+
+/* struct pthread declares list_t list; pid_t tid; void *robust_prev;
+ * struct robust_list_head robust_head; in that order, and user_stack
+ * right after report_events. */
+_Static_assert(TCB_OFF_TID == TCB_OFF_LIST + 2 * sizeof(void *),
+	       "tid follows list");
+_Static_assert(TCB_OFF_ROBUST_HEAD == TCB_OFF_ROBUST_PREV + sizeof(void *),
+	       "robust_head follows robust_prev");
+_Static_assert(TCB_OFF_USER_STACK == TCB_OFF_REPORT_EVENTS + 1,
+	       "user_stack follows report_events");
+_Static_assert(sizeof(pid_t) == 4, "tcb_self_tid reads 32 bits");
+
+/* The calling thread's kernel tid, which glibc keeps in its TCB (no
+ * system call): one load through the thread pointer. */
+static inline pid_t tcb_self_tid(void)
+{
+	pid_t tid;
+	__asm__("movl %%fs:%c1, %0" : "=r"(tid) : "i"(TCB_OFF_TID));
+	return tid;
+}
+
+/* The stack pointer a jmp_buf saved: glibc mangles it with the pointer
+ * guard (xor, then rotate left by 17). */
+static inline uintptr_t tcb_jmpbuf_sp(const long *jb)
+{
+	uintptr_t v = (uintptr_t)jb[6], guard;
+	__asm__("mov %%fs:%c1, %0" : "=r"(guard) : "i"(TCB_OFF_POINTER_GUARD));
+	v = (v >> 17) | (v << 47);
+	return v ^ guard;
+}
+
+#endif
