@@ -456,24 +456,31 @@ static void maps_around(uintptr_t addr, uintptr_t *hi, uintptr_t *prev_hi)
 	nocancel_close(fd);
 }
 
-/* The main thread's stack as glibc reports it: the mapping that holds
- * the stack, grown down to RLIMIT_STACK but never into the mapping below. */
+/*
+ * The main thread's stack as glibc reports it: from the page above
+ * __libc_stack_end down by RLIMIT_STACK less what the mapping already
+ * holds above that page, in whole pages (the kernel grows the stack a
+ * page at a time: an unaligned bottom would end in a page beyond the
+ * limit), and never into the mapping below.
+ */
 static void main_stack(void **low, size_t *size)
 {
 	extern void *__libc_stack_end;
-	uintptr_t end = (uintptr_t)__libc_stack_end, hi, prev_hi;
-	maps_around(end, &hi, &prev_hi);
+	uintptr_t ps = page_size(), hi, prev_hi;
+	uintptr_t top = ((uintptr_t)__libc_stack_end & ~(ps - 1)) + ps;
+	maps_around((uintptr_t)__libc_stack_end, &hi, &prev_hi);
+	if (hi < top)
+		hi = top; /* no /proc: as if the mapping ended at the top */
 	struct rlimit rl;
-	size_t lim = DEFAULT_STACK_UNLIMITED * 4;
-	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		lim = rl.rlim_cur;
-	if (hi == 0)
-		hi = (end + page_size()) & ~(page_size() - 1);
-	uintptr_t lo = hi - lim;
-	if (lo < prev_hi || lo > hi)
-		lo = prev_hi;
-	*low = (void *)lo;
-	*size = hi - lo;
+	if (getrlimit(RLIMIT_STACK, &rl) != 0)
+		rl.rlim_cur = RLIM_INFINITY;
+	/* As glibc's: a limit below what is mapped wraps, and the mapping
+	 * below bounds it. */
+	size_t n = (rl.rlim_cur - (hi - top)) & ~(ps - 1);
+	if (n > top - prev_hi)
+		n = top - prev_hi;
+	*low = (void *)(top - n);
+	*size = n;
 }
 
 SHIM_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
@@ -504,15 +511,19 @@ SHIM_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 		void *base;
 		tcb_get_stackblock(td->td_tp, &base, &a->stacksize,
 				   &a->guardsize);
-		if (a->stacksize == 0)
+		/* The initial thread's has no block (glibc keeps
+		 * __libc_stack_end in its size field) and no guard. */
+		if (base == NULL) {
 			main_stack(&base, &a->stacksize);
+			a->guardsize = 0;
+		}
 		a->stackaddr = (char *)base + a->stacksize;
 	}
 	a->flags |= ATTR_STACKADDR;
-	/* glibc reports the thread's real affinity. */
+	/* glibc reports the thread's real affinity, the bytes beyond the
+	 * kernel's mask clear. */
 	cpu_set_t set;
-	if (shim_syscall3(SYS_sched_getaffinity, *td->td_tidp, sizeof set,
-			  (long)&set) > 0)
+	if (pthread_getaffinity_np(t, sizeof set, &set) == 0)
 		pthread_attr_setaffinity_np(attr, sizeof set, &set);
 	return 0;
 }

@@ -8,10 +8,12 @@
  * whole; in the child only the forking thread exists, so the park queues
  * are emptied, the thread list holds the survivor alone, and the memory of
  * every other thread goes to the stack cache for reuse.  glibc's own lists
- * of threads need nothing from here: before the child handlers run,
- * glibc's fork has emptied _dl_stack_user, where libshim's TCBs are, and
- * put the forking thread's entry back (compat/glibc/tcb.c); the other TCBs
- * are linked again, afresh, when their memory makes a new thread.
+ * of threads need one thing: before the child handlers run, glibc's fork
+ * has emptied _dl_stack_user and _dl_stack_used, where libshim's TCBs are,
+ * put the forking thread's entry back, and moved the other entries of
+ * _dl_stack_used into its own stack cache; tcb_fork_child takes libshim's
+ * out of that cache again (compat/glibc/tcb.c).  The TCBs are linked
+ * again, afresh, when their memory makes a new thread.
  */
 #include <pthread.h>
 
@@ -46,6 +48,7 @@ static void child(void)
 	sem_fork_child();
 	attr_fork_child();
 	rdslot_fork_child();
+	tcb_fork_child();
 	struct shim_thread *self = shim_self();
 	stack_after_fork(self);
 	shim_threads_after_fork(self);

@@ -130,6 +130,13 @@
  *    neither (EPERM), and a thread whose own priority is above the
  *    ceiling gets EINVAL (POSIX).  Unlocking lowers it again when the
  *    highest ceiling held drops.
+ *  - pthread_setschedparam and pthread_setschedprio of the calling
+ *    thread while it holds PP mutexes set its own priority (ps_prio,
+ *    reported by pthread_getschedparam, returned to at unlock, compared
+ *    with the next ceiling) and run it at the higher of that and the
+ *    highest ceiling held, as glibc's do (mutex_pp_setsched).  Aimed at
+ *    another thread, they set the kernel's priority as asked: its
+ *    pp_state is in its own TLS, where glibc's is in its descriptor.
  *  - Contended, the waiter marks the word 2 and sleeps on it with
  *    lwp_wait_addr, shared for a process-shared mutex: the fourth
  *    exception to the park layer, for glibc's sake, and again a mutex a
@@ -1172,6 +1179,39 @@ NOINLINE static int pp_unlock(struct shim_mutex *m, int kind)
 	return pp_release(m, kind);
 }
 
+/*
+ * The calling thread's own scheduling while it holds PP mutexes, as
+ * glibc's pthread_setschedparam and pthread_getschedparam keep it: a
+ * change runs the thread at max(new priority, highest ceiling held) and
+ * is remembered as its own, which pthread_getschedparam reports and
+ * unlocking returns to.
+ */
+int mutex_pp_setsched(int policy, int prio)
+{
+	struct pp_state *ps = &pp_self;
+	if (ps->ps_top == 0)
+		return -1;
+	struct sched_param p = {
+		.sched_priority = ps->ps_top > prio ? ps->ps_top : prio };
+	long r = shim_syscall3(SYS_sched_setscheduler, 0, policy, (long)&p);
+	if (r < 0)
+		return (int)-r;
+	ps->ps_policy = policy;
+	ps->ps_prio = prio;
+	shim_sched_changed(shim_self());
+	return 0;
+}
+
+bool mutex_pp_getsched(int *policy, int *prio)
+{
+	const struct pp_state *ps = &pp_self;
+	if (ps->ps_top == 0)
+		return false;
+	*policy = ps->ps_policy;
+	*prio = ps->ps_prio;
+	return true;
+}
+
 /* ---- the kinds outside kind_valid -------------------------------- */
 
 /* Robust and PI-robust: the ones on the owner's robust list. */
@@ -1414,6 +1454,9 @@ int mutex_wait_check(struct shim_mutex *m, unsigned *depth)
 
 void mutex_wait_release(struct shim_mutex *m)
 {
+	/* Counted before the release, so that a destroy that finds the
+	 * mutex free finds the waiter here (see pthread_mutex_destroy). */
+	__atomic_add_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
 	int kind = load_kind(m);
 	if (!kind_valid(kind)) {
 		full_release(m, kind);
@@ -1437,10 +1480,12 @@ int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
 		if ((r == 0 || r == EOWNERDEAD) &&
 		    type == PTHREAD_MUTEX_RECURSIVE)
 			m->m_count = depth;
+		__atomic_sub_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
 		return r;
 	}
 	if (!handed_off)
 		word_lock(m, kind, NULL, CLOCK_REALTIME);
+	__atomic_sub_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
 	if (type_tracks_owner(type)) {
 		atomic_store_explicit(&m->m_owner, shim_tid(),
 				      memory_order_relaxed);
@@ -1491,6 +1536,12 @@ SHIM_EXPORT int pthread_mutex_destroy(pthread_mutex_t *pm)
 	/* glibc destroys a held robust mutex, leaving it on its owner's
 	 * robust list; refused here, as for any other held mutex. */
 	if (kind_valid(kind) ? word_locked(m, kind) : full_locked(m, kind))
+		return EBUSY;
+	/* Free, but a condition variable's waiter will take it back: EBUSY
+	 * too, as glibc's __nusers count says (not for a robust mutex,
+	 * which glibc does not check). */
+	if (!(kind & MUTEX_KIND_ROBUST) &&
+	    __atomic_load_n(&m->m_nusers, __ATOMIC_RELAXED) != 0)
 		return EBUSY;
 	vg_destroy(m, PROF_MUTEX);
 	/* As glibc: later use of the destroyed mutex answers EINVAL, and

@@ -23,7 +23,9 @@ struct shim_mutex {
 	_Atomic int m_owner;     /* __owner: tid (recursive, errorcheck,
 				    robust, PI, PP) or a robust mutex's
 				    state */
-	unsigned m_nusers;       /* __nusers: unused, kept zero */
+	unsigned m_nusers;       /* __nusers: threads in a condition wait
+				    with it (glibc's counts its holders
+				    too); destroy answers EBUSY */
 	_Atomic int m_kind;      /* __kind: glibc's encoding, see mutex.c */
 	short m_spins;           /* __spins */
 	short m_elision;         /* __elision */
@@ -85,5 +87,17 @@ SHIM_HIDDEN int mutex_wait_check(struct shim_mutex *m, unsigned *depth);
 SHIM_HIDDEN void mutex_wait_release(struct shim_mutex *m);
 SHIM_HIDDEN int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
 				     bool handed_off);
+
+/*
+ * For pthread_setschedparam, pthread_setschedprio and
+ * pthread_getschedparam on the calling thread (sched.c), while it holds
+ * priority-protection mutexes: the kernel then shows its raised priority,
+ * and these keep the thread's own.  mutex_pp_setsched: -1 if it holds
+ * none (the caller sets the kernel's value), else 0 or the errno of
+ * running at max(prio, the highest ceiling held).  mutex_pp_getsched:
+ * false if it holds none, else the thread's own policy and priority.
+ */
+SHIM_HIDDEN int mutex_pp_setsched(int policy, int prio);
+SHIM_HIDDEN bool mutex_pp_getsched(int *policy, int *prio);
 
 #endif

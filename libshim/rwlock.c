@@ -59,6 +59,19 @@
  *    errs on the writers' side.  Only a reader about to sleep behind
  *    waiting writers asks the kernel for its priority (a failing tryrdlock
  *    in that state too), and only a writer that parks.
+ *  - But only for a while: glibc's default kind prefers readers, so a
+ *    program may hold a read lock while it waits for another thread to
+ *    take one (glibc's tst-rwlock16: a reader waits on a condition
+ *    variable that another reader signals).  A waiting writer there waits
+ *    for ever for the first reader, which waits for the second, which
+ *    waits for the writer.  So a reader stopped by waiting writers alone
+ *    defers to them for READER_DEFER_NS (1 ms) and then enters, as an
+ *    exempt reader does; and a writer that holds WRITER while it revokes
+ *    the read bias (below) waits as long for the biased readers, then
+ *    hands WRITER to the readers parked behind it and starts again.
+ *    Writers still win against read sections shorter than that.  A
+ *    realtime reader or writer never defers or yields: POSIX's rule
+ *    below is a promise, not a preference.
  *  - Timeouts: a parked writer that gives up and was the last clears WWAIT
  *    and lets in the readers that only waited for it; a reader that gives
  *    up and was the last clears RWAIT.  A stale WWAIT or RWAIT costs one
@@ -118,6 +131,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "arch.h"
 #include "compat/lwp.h"
@@ -669,6 +683,38 @@ static void shared_wake_all(struct shim_rwlock *rw, unsigned s)
 
 /* ---- lock -------------------------------------------------------- */
 
+/* How long a reader stopped by waiting writers alone defers to them
+ * before it enters anyway (see the top). */
+#define READER_DEFER_NS 1000000L
+
+/* Would this reader enter but for waiting writers, on a lock whose kind
+ * lets it enter after READER_DEFER_NS? */
+static bool may_defer(struct shim_rwlock *rw, unsigned s)
+{
+	return !(s & RW_WRITER) && (s & RW_WWAIT) &&
+	       rw->rw_kind != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
+}
+
+/* The deadline of a reader's deferral: READER_DEFER_NS from now, on the
+ * caller's clock, unless the caller's own deadline comes first (*until
+ * is then abstime). */
+static void defer_deadline(struct timespec *d, const struct timespec **until,
+			   clockid_t *clock)
+{
+	if (*until == NULL)
+		*clock = CLOCK_MONOTONIC;
+	clock_gettime(*clock, d);
+	d->tv_nsec += READER_DEFER_NS;
+	if (d->tv_nsec >= 1000000000L) {
+		d->tv_nsec -= 1000000000L;
+		d->tv_sec++;
+	}
+	const struct timespec *a = *until;
+	if (a == NULL || a->tv_sec > d->tv_sec ||
+	    (a->tv_sec == d->tv_sec && a->tv_nsec > d->tv_nsec))
+		*until = d;
+}
+
 NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 				   const struct timespec *abstime,
 				   clockid_t clock)
@@ -679,9 +725,15 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 	bool recursive = reader_exempt(rw);
 	int prio = PRIO_UNKNOWN;
 	unsigned spins = 0;
+	/* The deadline we park with: abstime, or the end of our deferral
+	 * to waiting writers, once we have begun one. */
+	const struct timespec *until = abstime;
+	struct timespec defer;
+	bool deferring = false, deferred = false;
 	for (;;) {
 		unsigned s = load_state(rw);
-		bool exempt = recursive || rt_reader_passes(rw, s, prio);
+		bool exempt = recursive || deferred ||
+			      rt_reader_passes(rw, s, prio);
 		int r = try_read(rw, &s, exempt);
 		if (r != EBUSY)
 			return r;
@@ -700,14 +752,30 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 				continue;
 			s |= RW_RWAIT;
 		}
+		/* A realtime reader keeps POSIX's rule (rt_reader_passes)
+		 * instead: it never enters past an equal or higher writer. */
+		if (!deferring && !exempt && may_defer(rw, s)) {
+			if (prio == PRIO_UNKNOWN)
+				prio = shim_rt_priority();
+			deferring = prio == 0;
+			if (deferring)
+				defer_deadline(&defer, &until, &clock);
+		}
 		bool granted = false;
-		r = rw->rw_shared ? shared_wait(rw, s, abstime, clock)
-				  : private_read_wait(rw, exempt, abstime,
+		r = rw->rw_shared ? shared_wait(rw, s, until, clock)
+				  : private_read_wait(rw, exempt, until,
 						      clock, &granted);
 		if (granted)
 			return 0;
-		if (r == ETIMEDOUT)
+		if (r == ETIMEDOUT && until != &defer)
 			return ETIMEDOUT;
+		if (r == ETIMEDOUT) {
+			/* Deferred long enough: enter past the writers, as
+			 * glibc's readers do, and wait for the caller's own
+			 * deadline, if any, from here on. */
+			deferred = true;
+			until = abstime;
+		}
 		spins = 0;
 	}
 }
@@ -784,22 +852,48 @@ static void write_unlock(struct shim_rwlock *rw);
 static int write_lock(struct shim_rwlock *rw, const struct timespec *abstime,
 		      clockid_t clock)
 {
-	unsigned s = 0;
-	int r = 0;
-	if (!atomic_compare_exchange_strong_explicit(&rw->rw_state, &s,
-						     RW_WRITER,
-						     memory_order_acquire,
-						     memory_order_relaxed))
-		r = write_lock_slow(rw, abstime, clock);
-	if (r != 0)
-		return r;
-	atomic_store_explicit(&rw->rw_writer, shim_tid(), memory_order_relaxed);
-	if (load_state(rw) & RW_BIAS) {
-		r = revoke_bias(rw, true, abstime, clock);
+	for (;;) {
+		unsigned s = 0;
+		int r = 0;
+		if (!atomic_compare_exchange_strong_explicit(
+			    &rw->rw_state, &s, RW_WRITER, memory_order_acquire,
+			    memory_order_relaxed))
+			r = write_lock_slow(rw, abstime, clock);
 		if (r != 0)
+			return r;
+		atomic_store_explicit(&rw->rw_writer, shim_tid(),
+				      memory_order_relaxed);
+		if (!(load_state(rw) & RW_BIAS))
+			return 0;
+		/* While we hold WRITER for the revocation, new readers wait
+		 * for us, and a biased reader may be waiting for one of them
+		 * (a reader that waits on a condition variable another
+		 * reader signals): so wait READER_DEFER_NS at most, then let
+		 * the readers parked meanwhile in and start again. */
+		struct timespec defer;
+		const struct timespec *until = abstime;
+		clockid_t on = clock;
+		defer_deadline(&defer, &until, &on);
+		r = revoke_bias(rw, true, until, on);
+		if (r == 0)
+			return 0;
+		/* A realtime writer keeps the lock from lower readers, as
+		 * POSIX says: it waits for the biased ones as long as it takes. */
+		if (r == ETIMEDOUT && until == &defer &&
+		    shim_rt_priority() != 0) {
+			until = abstime;
+			r = revoke_bias(rw, true, abstime, clock);
+		}
+		if (r == 0)
+			return 0;
+		if (r != ETIMEDOUT || until != &defer) {
+			write_unlock(rw);
+			return r;
+		}
+		atomic_store_explicit(&rw->rw_writer, 0, memory_order_relaxed);
+		if (!(load_state(rw) & RW_RWAIT) || !readers_handoff(rw, true))
 			write_unlock(rw);
 	}
-	return r;
 }
 
 static int read_trylock(struct shim_rwlock *rw);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "arch_syscall.h"
+#include "libshim/mutex.h"
 #include "libshim/nocancel.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
@@ -100,6 +101,10 @@ SHIM_EXPORT int pthread_setschedparam(pthread_t t, int policy,
 	pid_t tid = shim_thread_tid(t);
 	if (tid <= 0)
 		return ESRCH;
+	int e = tid == shim_tid() ? mutex_pp_setsched(policy, p->sched_priority)
+				  : -1;
+	if (e >= 0)
+		return e;
 	long r = shim_syscall3(SYS_sched_setscheduler, tid, policy, (long)p);
 	if (r < 0)
 		return (int)-r;
@@ -113,6 +118,8 @@ SHIM_EXPORT int pthread_getschedparam(pthread_t t, int *policy,
 	pid_t tid = shim_thread_tid(t);
 	if (tid <= 0)
 		return ESRCH;
+	if (tid == shim_tid() && mutex_pp_getsched(policy, &p->sched_priority))
+		return 0;
 	long pol = shim_syscall1(SYS_sched_getscheduler, tid);
 	if (pol < 0)
 		return (int)-pol;
@@ -138,6 +145,9 @@ SHIM_EXPORT int pthread_setschedprio(pthread_t t, int prio)
 	pid_t tid = shim_thread_tid(t);
 	if (tid <= 0)
 		return ESRCH;
+	int policy, own;
+	if (tid == shim_tid() && mutex_pp_getsched(&policy, &own))
+		return mutex_pp_setsched(policy, prio);
 	struct sched_param p = {.sched_priority = prio};
 	long r = shim_syscall2(SYS_sched_setparam, tid, (long)&p);
 	if (r < 0)

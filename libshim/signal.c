@@ -27,7 +27,11 @@ SHIM_EXPORT int pthread_kill(pthread_t t, int sig)
 	pid_t tid = shim_thread_tid(t);
 	if (tid <= 0) /* exited, not joined: glibc 2.34+ says 0, sends nothing */
 		return tid == 0 ? 0 : ESRCH;
-	return lwp_kill(tid, sig);
+	/* The thread may exit between the read of its tid and the tgkill:
+	 * the kernel then says ESRCH for a thread not yet joined, which is
+	 * the exited case above (glibc's exit_lock gives the same answer). */
+	int e = lwp_kill(tid, sig);
+	return e == ESRCH ? 0 : e;
 }
 
 SHIM_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval value)

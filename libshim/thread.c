@@ -120,7 +120,7 @@ static _Noreturn void thread_start(void *arg)
 		if (e != 0)
 			lwp_exit();
 	}
-	tcb_list_enter(td->td_tp);
+	tcb_list_enter(td->td_tp, td->td_user_stack);
 	/* Signals were blocked since before clone: now the thread can take
 	 * them, with the mask it inherited or its attribute names. */
 	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&td->td_sigmask, 0,
@@ -156,8 +156,10 @@ SHIM_EXPORT int pthread_create(pthread_t *restrict res,
 	td->td_arg = arg;
 	td->td_state = v.detached ? TD_DETACHED : TD_JOINABLE;
 	td->td_attr = a; /* owns a's extension from now on */
-	tcb_set_stackblock(td->td_tp, td->td_stack,
-			   (char *)stack_top - (char *)td->td_stack,
+	/* glibc's layout: the block from the guard up, which is what its
+	 * dlopen makes executable above the guard (tcb_list_enter). */
+	tcb_set_stackblock(td->td_tp, td->td_map,
+			   (char *)stack_top - (char *)td->td_map,
 			   td->td_guard_size);
 	if (v.sigmask != NULL)
 		td->td_sigmask = *v.sigmask;
@@ -278,6 +280,13 @@ static bool still_joining(void *ctx)
 	return __atomic_load_n(&w->td->td_state, __ATOMIC_ACQUIRE) == TD_JOINING;
 }
 
+/* Was td asked to cancel (whether or not it has acted on it yet)? */
+static bool cancel_requested(struct shim_thread *td)
+{
+	return __atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE) &
+	       (TD_CANCEL_PENDING | TD_CANCEL_RUNNING);
+}
+
 /* Why a join or detach may not claim a thread in state s, as glibc says
  * it: 0 if it may. */
 static int claimed_error(int s)
@@ -322,10 +331,13 @@ static int join(pthread_t t, void **result, const struct timespec *abstime,
 			return EBUSY;
 		if (abstime && !shim_timespec_valid(abstime))
 			return EINVAL;
-		/* Two threads joining each other: glibc says EDEADLK. */
+		/* Two threads joining each other: glibc says EDEADLK -- but
+		 * not when td was cancelled (its join, a cancellation point,
+		 * is giving up) or when we were (our join acts on it). */
 		if (self && __atomic_load_n(&self->td_state, __ATOMIC_ACQUIRE) ==
 				    TD_JOINING &&
-		    self->td_joiner == td)
+		    self->td_joiner == td && !cancel_requested(td) &&
+		    !shim_cancel_due())
 			return EDEADLK;
 		if (__atomic_compare_exchange_n(&td->td_state, &s, TD_JOINING,
 						false, __ATOMIC_ACQ_REL,

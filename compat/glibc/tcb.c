@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/rseq.h>
 #include <sys/single_threaded.h>
 #include <sys/syscall.h>
@@ -116,17 +117,31 @@ static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
  * a forked child keeps only the forking thread's entry (by its user_stack
  * flag).  The fields follow _dl_stack_used in this order on 2.34..2.40;
  * glibc publishes the offsets of the first two.
+ *
+ * A TCB whose stack libshim mapped sits on _dl_stack_used instead, still
+ * with user_stack set: a dlopen of a module that needs an executable
+ * stack (PT_GNU_STACK with PF_X) sets PF_X in _dl_stack_flags and then,
+ * under the list lock, makes the stack of every thread on _dl_stack_used
+ * executable -- libshim's running threads included, as glibc's own.  A
+ * thread entering the list later sees the flag under the same lock and
+ * does it itself.  glibc's fork child moves that list's other entries to
+ * its stack cache; tcb_fork_child takes libshim's (user_stack set, which
+ * no stack of glibc's own has) back out before anything can reuse them.
  */
 struct glibc_list {
 	struct glibc_list *next, *prev;
 };
 enum {                          /* from _dl_stack_used */
+	RTLD_STACK_FLAGS = -72,     /* ElfW(Word) _dl_stack_flags */
 	RTLD_STACK_USER = 16,
 	RTLD_STACK_CACHE = 32,
+	RTLD_STACK_CACHE_ACTSIZE = 48,
 	RTLD_IN_FLIGHT_STACK = 56,  /* fork's record of a half-done edit */
 	RTLD_STACK_CACHE_LOCK = 64, /* int, glibc's private lll lock */
 };
-static struct glibc_list *stack_user;
+static struct glibc_list *stack_used, *stack_user, *stack_cache;
+static size_t *stack_cache_actsize;
+static const uint32_t *stack_flags;
 static int *stack_lock;
 
 /* glibc's own lll_lock/lll_unlock protocol: 0 free, 1 held, 2 held with
@@ -168,11 +183,17 @@ static void find_thread_lists(char *tp)
 	    user[2] != used[2] + RTLD_STACK_USER)
 		refuse("glibc's thread lists are not laid out as expected");
 	char *base = _rtld_global + used[2];
+	stack_used = (struct glibc_list *)base;
 	stack_user = (struct glibc_list *)(base + RTLD_STACK_USER);
+	stack_cache = (struct glibc_list *)(base + RTLD_STACK_CACHE);
+	stack_cache_actsize = (size_t *)(base + RTLD_STACK_CACHE_ACTSIZE);
+	stack_flags = (const uint32_t *)(base + RTLD_STACK_FLAGS);
 	stack_lock = (int *)(base + RTLD_STACK_CACHE_LOCK);
 	int v = __atomic_load_n(stack_lock, __ATOMIC_RELAXED);
 	if (v < 0 || v > 2)
 		refuse("glibc's stack list lock is not where expected");
+	if ((*stack_flags & ~(uint32_t)PF_X) != (PF_R | PF_W))
+		refuse("glibc's stack flags are not where expected");
 
 	struct glibc_list *self = (struct glibc_list *)(tp + TCB_OFF_LIST);
 	struct glibc_list *cache = (struct glibc_list *)(base + RTLD_STACK_CACHE);
@@ -186,22 +207,50 @@ static void find_thread_lists(char *tp)
 	if (!ok)
 		refuse("glibc's thread lists do not hold the calling thread");
 	/* Edited under glibc's lock, which valgrind's tools cannot see. */
+	valgrind_private(stack_used, sizeof *stack_used);
 	valgrind_private(stack_user, sizeof *stack_user);
+	valgrind_private(stack_cache, sizeof *stack_cache);
 	valgrind_private(stack_lock, sizeof *stack_lock);
 	valgrind_private(self, sizeof *self);
 }
 
-void tcb_list_enter(void *tp)
+void tcb_list_enter(void *tp, bool user_stack)
 {
 	struct glibc_list *e = (struct glibc_list *)((char *)tp + TCB_OFF_LIST);
+	struct glibc_list *head = user_stack ? stack_user : stack_used;
 	stack_list_lock();
-	e->next = stack_user->next;
-	e->prev = stack_user;
-	stack_user->next->prev = e;
+	e->next = head->next;
+	e->prev = head;
+	head->next->prev = e;
 	/* A debugger may read the list at any moment: the entry is whole
 	 * before the head points at it. */
-	__atomic_store_n(&stack_user->next, e, __ATOMIC_RELEASE);
+	__atomic_store_n(&head->next, e, __ATOMIC_RELEASE);
+	/* A dlopen that made stacks executable walked the list before we
+	 * were on it (see above); glibc's __nptl_change_stack_perm range. */
+	if (!user_stack && (*stack_flags & PF_X)) {
+		size_t g = AT(tp, TCB_OFF_GUARDSIZE, size_t);
+		shim_syscall3(SYS_mprotect,
+			      (long)(AT(tp, TCB_OFF_STACKBLOCK, char *) + g),
+			      (long)(AT(tp, TCB_OFF_STACKBLOCK_SIZE, size_t) - g),
+			      PROT_READ | PROT_WRITE | PROT_EXEC);
+	}
 	stack_list_unlock();
+}
+
+void tcb_fork_child(void)
+{
+	struct glibc_list *p = stack_cache->next;
+	while (p != stack_cache) {
+		struct glibc_list *next = p->next;
+		char *tp = (char *)p - TCB_OFF_LIST;
+		if (AT(tp, TCB_OFF_USER_STACK, bool)) {
+			p->prev->next = next;
+			next->prev = p->prev;
+			p->next = p->prev = p;
+			*stack_cache_actsize -= AT(tp, TCB_OFF_STACKBLOCK_SIZE, size_t);
+		}
+		p = next;
+	}
 }
 
 void tcb_list_leave(void *tp)

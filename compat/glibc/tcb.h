@@ -10,6 +10,7 @@
 #ifndef SHIM_COMPAT_TCB_H
 #define SHIM_COMPAT_TCB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -59,8 +60,13 @@ SHIM_HIDDEN void tcb_libc_tls_restore(void *tp, const void *block);
  * blocks them for good: glibc's set*id waits, under the list lock, for
  * every listed thread to run its SIGSETXID handler.
  */
-SHIM_HIDDEN void tcb_list_enter(void *tp);
+SHIM_HIDDEN void tcb_list_enter(void *tp, bool user_stack);
 SHIM_HIDDEN void tcb_list_leave(void *tp);
+/* A TCB whose stack libshim mapped goes on glibc's list of the stacks it
+ * manages, so that a dlopen needing an executable stack makes its stack
+ * executable (tcb.c); in a fork child, tcb_fork_child takes the dead
+ * ones back out of glibc's stack cache, where glibc's fork put them. */
+SHIM_HIDDEN void tcb_fork_child(void);
 
 /* Release what tcb_create allocated (the dtv), before the area is unmapped. */
 SHIM_HIDDEN void tcb_destroy(void *tp);
