@@ -31,6 +31,7 @@
 
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/syscall.h"
+#include "compat/glibc/tcb.h"
 #include "libshim/park.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
@@ -59,9 +60,16 @@ struct legacy_cleanup {
 	int canceltype;
 	struct legacy_cleanup *prev;
 };
+_Static_assert(sizeof(struct legacy_cleanup) ==
+	       sizeof(struct _pthread_cleanup_buffer), "legacy buffer size");
 
-static __thread struct legacy_cleanup *legacy_head
-	__attribute__((tls_model("initial-exec")));
+/* The legacy chain lives where glibc keeps it, in the TCB: libc's own
+ * functions push handlers there too (system's kills its child), and
+ * unwinding must run theirs and the program's in one stack order. */
+static struct legacy_cleanup **legacy_head(void)
+{
+	return (struct legacy_cleanup **)tcb_glibc_cleanup_head();
+}
 static __thread struct _Unwind_Exception unwind_exc
 	__attribute__((tls_model("initial-exec")));
 
@@ -85,9 +93,10 @@ static _Noreturn void finish_exit(struct shim_thread *td)
 /* Run the legacy handlers of frames the unwinder is leaving. */
 static void run_legacy(uintptr_t cfa, bool all)
 {
-	while (legacy_head && (all || (uintptr_t)legacy_head < cfa)) {
-		struct legacy_cleanup *c = legacy_head;
-		legacy_head = c->prev;
+	struct legacy_cleanup **head = legacy_head();
+	while (*head && (all || (uintptr_t)*head < cfa)) {
+		struct legacy_cleanup *c = *head;
+		*head = c->prev;
 		c->routine(c->arg);
 	}
 }
@@ -216,8 +225,13 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 	/* Never unwind from inside the park layer (a queue node would be
 	 * left on a dead stack, or a bucket lock held): a wait there that
 	 * allows it sees the flag when the signal interrupts it and acts
-	 * once it has left the queue. */
-	if (must_act(c) && (c & TD_CANCEL_ASYNC) && !park_busy())
+	 * once it has left the queue.  A thread inside one of libc's own
+	 * cancellable system calls (fgets's read, system's waitpid) is
+	 * asynchronously cancellable for the call's length, as under
+	 * glibc: returning would only make the call fail with EINTR, or
+	 * restart it, and the cancellation would wait for ever. */
+	if (must_act(c) && ((c & TD_CANCEL_ASYNC) || tcb_in_glibc_cancel_call())
+	    && !park_busy())
 		act_on_cancel(td);
 	/* Deferred: returning interrupts the wait; the cancellation point
 	 * that was waiting sees TD_CANCEL_PENDING. */
@@ -358,15 +372,15 @@ SHIM_EXPORT void _pthread_cleanup_push(struct _pthread_cleanup_buffer *b,
 	struct legacy_cleanup *c = (struct legacy_cleanup *)b;
 	c->routine = routine;
 	c->arg = arg;
-	c->prev = legacy_head;
-	legacy_head = c;
+	c->prev = *legacy_head();
+	*legacy_head() = c;
 }
 
 SHIM_EXPORT void _pthread_cleanup_pop(struct _pthread_cleanup_buffer *b,
 				      int execute)
 {
 	struct legacy_cleanup *c = (struct legacy_cleanup *)b;
-	legacy_head = c->prev;
+	*legacy_head() = c->prev;
 	if (execute)
 		c->routine(c->arg);
 }

@@ -48,6 +48,7 @@ enum {
 	OFF_TID = 720,
 	OFF_ROBUST_PREV = 728,
 	OFF_ROBUST_HEAD = 736,    /* struct robust_list_head (24 bytes) */
+	OFF_CLEANUP = 760,        /* right before cleanup_jmp_buf */
 	OFF_CANCELHANDLING = 776,
 	OFF_SPECIFIC_1STBLOCK = 784,
 	OFF_SPECIFIC = 1296,
@@ -523,4 +524,20 @@ struct robust_list_head *tcb_robust_head(void)
 {
 	return (struct robust_list_head *)((char *)arch_thread_pointer() +
 					   OFF_ROBUST_HEAD);
+}
+
+/* glibc's CANCELTYPE_BITMASK. */
+#define GLIBC_CANCELTYPE 0x2
+
+bool tcb_in_glibc_cancel_call(void)
+{
+	int c = __atomic_load_n(&AT(arch_thread_pointer(), OFF_CANCELHANDLING,
+				    int), __ATOMIC_RELAXED);
+	return c & GLIBC_CANCELTYPE;
+}
+
+struct _pthread_cleanup_buffer **tcb_glibc_cleanup_head(void)
+{
+	return &AT(arch_thread_pointer(), OFF_CLEANUP,
+		   struct _pthread_cleanup_buffer *);
 }
