@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/syscall.h"
@@ -134,8 +135,48 @@ static void unwind_exc_cleanup(_Unwind_Reason_Code r,
 	abort();
 }
 
+/* The kernel's id (+1; 0: none) of the calling thread's re-delivery
+ * timer: see rearm_sigcancel. */
+static __thread int sigcancel_timer __attribute__((tls_model("initial-exec")));
+
+/* SIGCANCEL again in 1 ms, to the calling thread.  A deferred cancellation
+ * whose signal came while the thread ran outside any cancellation point
+ * has no second signal, and libc's own cancellation points (the write
+ * under fprintf, the futex wait of aio_suspend) never look at libshim's
+ * flag: without another signal a thread that is cancelled early, and then
+ * reaches only those, is never cancelled.  The timer is one-shot and the
+ * handler re-arms it only while the cancellation stays pending, enabled
+ * and deferred. */
+static void rearm_sigcancel(void)
+{
+	const struct itimerspec in_1ms = { .it_value = { 0, 1000000 } };
+	for (int tries = 0; tries < 2; tries++) {
+		if (sigcancel_timer == 0) {
+			struct sigevent ev = {
+				.sigev_notify = SIGEV_THREAD_ID,
+				.sigev_signo = SIGCANCEL,
+			};
+			ev._sigev_un._tid = shim_tid();
+			int id;
+			if (shim_syscall3(SYS_timer_create, CLOCK_MONOTONIC,
+					  (long)&ev, (long)&id) < 0)
+				return;
+			sigcancel_timer = id + 1;
+		}
+		if (shim_syscall4(SYS_timer_settime, sigcancel_timer - 1, 0,
+				  (long)&in_1ms, 0) == 0)
+			return;
+		/* A child of fork inherits the id but not the timer. */
+		sigcancel_timer = 0;
+	}
+}
+
 static _Noreturn void unwind(struct shim_thread *td)
 {
+	if (sigcancel_timer != 0) {
+		shim_syscall1(SYS_timer_delete, sigcancel_timer - 1);
+		sigcancel_timer = 0;
+	}
 	memset(&unwind_exc, 0, sizeof unwind_exc);
 	unwind_exc.exception_class = 0x5348494d554e5744ull; /* "SHIMUNWD" */
 	unwind_exc.exception_cleanup = unwind_exc_cleanup;
@@ -217,8 +258,10 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	if (shim_setxid_signal(si))
 		return;
-	/* Only our own process may cancel us (glibc checks the same). */
-	if (si->si_pid != shim_pid() || si->si_code != SI_TKILL)
+	/* Only our own process may cancel us (glibc checks the same); a
+	 * timer signal is rearm_sigcancel's, the process's own. */
+	if (si->si_code != SI_TIMER &&
+	    (si->si_pid != shim_pid() || si->si_code != SI_TKILL))
 		return;
 	struct shim_thread *td = shim_self();
 	unsigned c = td ? __atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE) : 0;
@@ -230,9 +273,11 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 	 * asynchronously cancellable for the call's length, as under
 	 * glibc: returning would only make the call fail with EINTR, or
 	 * restart it, and the cancellation would wait for ever. */
-	if (must_act(c) && ((c & TD_CANCEL_ASYNC) || tcb_in_glibc_cancel_call())
-	    && !park_busy())
-		act_on_cancel(td);
+	if (must_act(c) && !park_busy()) {
+		if ((c & TD_CANCEL_ASYNC) || tcb_in_glibc_cancel_call())
+			act_on_cancel(td);
+		rearm_sigcancel();
+	}
 	/* Deferred: returning interrupts the wait; the cancellation point
 	 * that was waiting sees TD_CANCEL_PENDING. */
 }
