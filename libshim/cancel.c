@@ -273,9 +273,13 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 	 * asynchronously cancellable for the call's length, as under
 	 * glibc: returning would only make the call fail with EINTR, or
 	 * restart it, and the cancellation would wait for ever. */
-	if (must_act(c) && !park_busy()) {
-		if ((c & TD_CANCEL_ASYNC) || tcb_in_glibc_cancel_call())
+	if (must_act(c)) {
+		if (((c & TD_CANCEL_ASYNC) || tcb_in_glibc_cancel_call()) &&
+		    !park_busy())
 			act_on_cancel(td);
+		/* Also from a park wait that is no cancellation point (a
+		 * barrier, a mutex): what the thread calls next may be one
+		 * of libc's. */
 		rearm_sigcancel();
 	}
 	/* Deferred: returning interrupts the wait; the cancellation point
