@@ -18,7 +18,10 @@ CANCEL_POINTS = (
     "recv recvfrom recvmsg send sendto sendmsg wait waitpid waitid sigwait "
     "sigwaitinfo sigtimedwait sigsuspend fsync fdatasync msync tcdrain "
     "preadv preadv64 pwritev pwritev64 fcntl fcntl64 lockf lockf64 wait3 wait4 "
-    "msgrcv msgsnd mq_receive mq_send mq_timedreceive mq_timedsend").split()
+    "msgrcv msgsnd mq_receive mq_send mq_timedreceive mq_timedsend "
+    # glibc's cancellation points beyond POSIX's list (its tst-cancel4).
+    "sigpause __sigpause __xpg_sigpause sendmmsg recvmmsg "
+    "preadv2 preadv64v2 pwritev2 pwritev64v2").split()
 ALLOWED = re.compile(
     r"^(pthread_\w+|__pthread_\w+|_pthread_\w+|sem_\w+"
     r"|thrd_\w+|mtx_\w+|cnd_\w+|tss_\w+|call_once"
