@@ -28,10 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "arch.h"
 #include "arch_syscall.h"
 #include "compat/glibc/signals.h"
+#include "compat/glibc/tcb.h"
 #include "libshim/park.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
@@ -58,9 +60,16 @@ struct legacy_cleanup {
 	int canceltype;
 	struct legacy_cleanup *prev;
 };
+_Static_assert(sizeof(struct legacy_cleanup) ==
+	       sizeof(struct _pthread_cleanup_buffer), "legacy buffer size");
 
-static __thread struct legacy_cleanup *legacy_head
-	__attribute__((tls_model("initial-exec")));
+/* The legacy chain lives where glibc keeps it, in the TCB: libc's own
+ * functions push handlers there too (system's kills its child), and
+ * unwinding must run theirs and the program's in one stack order. */
+static struct legacy_cleanup **legacy_head(void)
+{
+	return (struct legacy_cleanup **)tcb_glibc_cleanup_head();
+}
 static __thread struct _Unwind_Exception unwind_exc
 	__attribute__((tls_model("initial-exec")));
 
@@ -84,9 +93,10 @@ static _Noreturn void finish_exit(struct shim_thread *td)
 /* Run the legacy handlers of frames the unwinder is leaving. */
 static void run_legacy(uintptr_t cfa, bool all)
 {
-	while (legacy_head && (all || (uintptr_t)legacy_head < cfa)) {
-		struct legacy_cleanup *c = legacy_head;
-		legacy_head = c->prev;
+	struct legacy_cleanup **head = legacy_head();
+	while (*head && (all || (uintptr_t)*head < cfa)) {
+		struct legacy_cleanup *c = *head;
+		*head = c->prev;
 		c->routine(c->arg);
 	}
 }
@@ -124,8 +134,48 @@ static void unwind_exc_cleanup(_Unwind_Reason_Code r,
 	abort();
 }
 
+/* The kernel's id (+1; 0: none) of the calling thread's re-delivery
+ * timer: see rearm_sigcancel. */
+static __thread int sigcancel_timer __attribute__((tls_model("initial-exec")));
+
+/* SIGCANCEL again in 1 ms, to the calling thread.  A deferred cancellation
+ * whose signal came while the thread ran outside any cancellation point
+ * has no second signal, and libc's own cancellation points (the write
+ * under fprintf, the futex wait of aio_suspend) never look at libshim's
+ * flag: without another signal a thread that is cancelled early, and then
+ * reaches only those, is never cancelled.  The timer is one-shot and the
+ * handler re-arms it only while the cancellation stays pending, enabled
+ * and deferred. */
+static void rearm_sigcancel(void)
+{
+	const struct itimerspec in_1ms = { .it_value = { 0, 1000000 } };
+	for (int tries = 0; tries < 2; tries++) {
+		if (sigcancel_timer == 0) {
+			struct sigevent ev = {
+				.sigev_notify = SIGEV_THREAD_ID,
+				.sigev_signo = SIGCANCEL,
+			};
+			ev._sigev_un._tid = shim_tid();
+			int id;
+			if (shim_syscall3(SYS_timer_create, CLOCK_MONOTONIC,
+					  (long)&ev, (long)&id) < 0)
+				return;
+			sigcancel_timer = id + 1;
+		}
+		if (shim_syscall4(SYS_timer_settime, sigcancel_timer - 1, 0,
+				  (long)&in_1ms, 0) == 0)
+			return;
+		/* A child of fork inherits the id but not the timer. */
+		sigcancel_timer = 0;
+	}
+}
+
 static _Noreturn void unwind(struct shim_thread *td)
 {
+	if (sigcancel_timer != 0) {
+		shim_syscall1(SYS_timer_delete, sigcancel_timer - 1);
+		sigcancel_timer = 0;
+	}
 	memset(&unwind_exc, 0, sizeof unwind_exc);
 	unwind_exc.exception_class = 0x5348494d554e5744ull; /* "SHIMUNWD" */
 	unwind_exc.exception_cleanup = unwind_exc_cleanup;
@@ -207,17 +257,30 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	if (shim_setxid_signal(si))
 		return;
-	/* Only our own process may cancel us (glibc checks the same). */
-	if (si->si_pid != shim_pid() || si->si_code != SI_TKILL)
+	/* Only our own process may cancel us (glibc checks the same); a
+	 * timer signal is rearm_sigcancel's, the process's own. */
+	if (si->si_code != SI_TIMER &&
+	    (si->si_pid != shim_pid() || si->si_code != SI_TKILL))
 		return;
 	struct shim_thread *td = shim_self();
 	unsigned c = td ? __atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE) : 0;
 	/* Never unwind from inside the park layer (a queue node would be
 	 * left on a dead stack, or a bucket lock held): a wait there that
 	 * allows it sees the flag when the signal interrupts it and acts
-	 * once it has left the queue. */
-	if (must_act(c) && (c & TD_CANCEL_ASYNC) && !park_busy())
-		act_on_cancel(td);
+	 * once it has left the queue.  A thread inside one of libc's own
+	 * cancellable system calls (fgets's read, system's waitpid) is
+	 * asynchronously cancellable for the call's length, as under
+	 * glibc: returning would only make the call fail with EINTR, or
+	 * restart it, and the cancellation would wait for ever. */
+	if (must_act(c)) {
+		if (((c & TD_CANCEL_ASYNC) || tcb_in_glibc_cancel_call()) &&
+		    !park_busy())
+			act_on_cancel(td);
+		/* Also from a park wait that is no cancellation point (a
+		 * barrier, a mutex): what the thread calls next may be one
+		 * of libc's. */
+		rearm_sigcancel();
+	}
 	/* Deferred: returning interrupts the wait; the cancellation point
 	 * that was waiting sees TD_CANCEL_PENDING. */
 }
@@ -357,15 +420,15 @@ SHIM_EXPORT void _pthread_cleanup_push(struct _pthread_cleanup_buffer *b,
 	struct legacy_cleanup *c = (struct legacy_cleanup *)b;
 	c->routine = routine;
 	c->arg = arg;
-	c->prev = legacy_head;
-	legacy_head = c;
+	c->prev = *legacy_head();
+	*legacy_head() = c;
 }
 
 SHIM_EXPORT void _pthread_cleanup_pop(struct _pthread_cleanup_buffer *b,
 				      int execute)
 {
 	struct legacy_cleanup *c = (struct legacy_cleanup *)b;
-	legacy_head = c->prev;
+	*legacy_head() = c->prev;
 	if (execute)
 		c->routine(c->arg);
 }

@@ -34,8 +34,8 @@
  *  - fcntl is every fcntl call of the program: only F_SETLKW and
  *    F_OFD_SETLKW are cancellation points, and F_GETOWN is answered through
  *    F_GETOWN_EX as glibc does (a process group comes back negative).
- *  - Not replaced, so not cancellation points under libshim: aio_suspend,
- *    sendmmsg and recvmmsg (glibc's only; POSIX does not name them).
+ *  - aio_suspend is glibc's: its futex wait is one of libc's own
+ *    cancellable calls, which cancel.c's handler acts on.
  *  - The classic race of asynchronous cancellation, which glibc 2.36's own
  *    wrappers share (their SYSCALL_CANCEL brackets the call the same way):
  *    a system call that completes just as SIGCANCEL arrives, before
@@ -159,6 +159,34 @@ SHIM_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
 }
 SHIM_EXPORT ssize_t pwritev64(int, const struct iovec *, int, off64_t)
 	ALIAS(pwritev);
+
+/* As glibc: the system call, and on a kernel without it preadv or readv
+ * (offset -1), ENOTSUP if flags ask for more. */
+SHIM_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int n, off_t off,
+			    int flags)
+{
+	long r = CANCEL_SYSCALL(SYS_preadv2, fd, iov, n, off, 0, flags);
+	if (r != -ENOSYS)
+		return errno_ret(r);
+	if (flags != 0)
+		return errno_ret(-ENOTSUP);
+	return off == -1 ? readv(fd, iov, n) : preadv(fd, iov, n, off);
+}
+SHIM_EXPORT ssize_t preadv64v2(int, const struct iovec *, int, off64_t, int)
+	ALIAS(preadv2);
+
+SHIM_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off,
+			     int flags)
+{
+	long r = CANCEL_SYSCALL(SYS_pwritev2, fd, iov, n, off, 0, flags);
+	if (r != -ENOSYS)
+		return errno_ret(r);
+	if (flags != 0)
+		return errno_ret(-ENOTSUP);
+	return off == -1 ? writev(fd, iov, n) : pwritev(fd, iov, n, off);
+}
+SHIM_EXPORT ssize_t pwritev64v2(int, const struct iovec *, int, off64_t, int)
+	ALIAS(pwritev2);
 
 /* Record locks.  F_SETLKW waits and is the cancellation point; the rest
  * is glibc's fcntl on x86_64, F_GETOWN included. */
@@ -460,6 +488,19 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	return errno_ret(CANCEL_SYSCALL(SYS_sendmsg, fd, msg, flags, 0, 0, 0));
 }
 
+SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+{
+	return (int)errno_ret(CANCEL_SYSCALL(SYS_sendmmsg, fd, v, n, flags, 0,
+					     0));
+}
+
+SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
+			 struct timespec *timeout)
+{
+	return (int)errno_ret(CANCEL_SYSCALL(SYS_recvmmsg, fd, v, n, flags,
+					     timeout, 0));
+}
+
 /* Children */
 
 SHIM_EXPORT pid_t wait(int *status)
@@ -536,6 +577,35 @@ SHIM_EXPORT int sigsuspend(const sigset_t *mask)
 {
 	return errno_ret(CANCEL_SYSCALL(SYS_rt_sigsuspend, mask, SIGSET_BYTES,
 					0, 0, 0, 0));
+}
+
+/* glibc's sigpause: the calling thread's mask less one signal (is_sig,
+ * System V, what <signal.h> names sigpause), or a BSD mask word. */
+SHIM_EXPORT int __sigpause(int sig_or_mask, int is_sig)
+{
+	sigset_t set;
+	if (is_sig) {
+		if (pthread_sigmask(SIG_BLOCK, NULL, &set) != 0 ||
+		    sigdelset(&set, sig_or_mask) < 0)
+			return -1;
+	} else {
+		sigemptyset(&set);
+		set.__val[0] = (unsigned)sig_or_mask;
+	}
+	return sigsuspend(&set);
+}
+
+SHIM_EXPORT int __xpg_sigpause(int sig)
+{
+	return __sigpause(sig, 1);
+}
+
+/* The BSD entry point of that name (<signal.h> binds sigpause to
+ * __xpg_sigpause). */
+SHIM_EXPORT int shim_bsd_sigpause(int mask) __asm__("sigpause");
+int shim_bsd_sigpause(int mask)
+{
+	return __sigpause(mask, 0);
 }
 
 /* Message queues */

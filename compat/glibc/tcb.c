@@ -575,3 +575,19 @@ struct robust_list_head *tcb_robust_head(void)
 	return (struct robust_list_head *)((char *)arch_thread_pointer() +
 					   TCB_OFF_ROBUST_HEAD);
 }
+
+/* glibc's CANCELTYPE_BITMASK. */
+#define GLIBC_CANCELTYPE 0x2
+
+bool tcb_in_glibc_cancel_call(void)
+{
+	int c = __atomic_load_n(&AT(arch_thread_pointer(), TCB_OFF_CANCELHANDLING,
+				    int), __ATOMIC_RELAXED);
+	return c & GLIBC_CANCELTYPE;
+}
+
+struct _pthread_cleanup_buffer **tcb_glibc_cleanup_head(void)
+{
+	return &AT(arch_thread_pointer(), TCB_OFF_CLEANUP,
+		   struct _pthread_cleanup_buffer *);
+}

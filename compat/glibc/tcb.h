@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "common/visibility.h"
@@ -77,6 +78,21 @@ SHIM_HIDDEN void tcb_thread_start(void *tp);
 
 /* In an exiting thread: C++ thread_local destructors. */
 SHIM_HIDDEN void tcb_thread_exit(void);
+
+/*
+ * glibc's own cancellation points inside libc (the read under fgets, the
+ * write under printf, the waitpid of system, the futex wait of
+ * aio_suspend) bracket their system call with __pthread_enable_asynccancel,
+ * which sets CANCELTYPE_BITMASK in the TCB's cancelhandling word for the
+ * call's length; libshim never sets that bit otherwise.  True while the
+ * calling thread is inside such a call.
+ */
+SHIM_HIDDEN bool tcb_in_glibc_cancel_call(void);
+
+/* The head of the calling thread's chain of glibc-internal cleanup
+ * handlers (struct _pthread_cleanup_buffer, pushed by libc's own
+ * functions, such as system's handler that kills its child). */
+SHIM_HIDDEN struct _pthread_cleanup_buffer **tcb_glibc_cleanup_head(void);
 
 /* End a thread that glibc created, through glibc's own pthread_exit, so
  * glibc's bookkeeping for it stays right.  Only after tcb_host_init, which

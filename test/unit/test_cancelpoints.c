@@ -893,6 +893,89 @@ static void test_vectors_children_queues(void **state)
 	mq_close(mq);
 }
 
+/* libc's own cancellation points: fgets's read is glibc's, not libshim's
+ * (glibc's tst-cancel6). */
+static void call_fgets(struct blocker *b)
+{
+	char buf[16];
+	FILE *f = fdopen(b->fd, "r");
+	fgets(buf, sizeof buf, f);
+}
+
+static void test_cancel_libc_internal_read(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct blocker b = { .call = call_fgets, .fd = p[0] };
+	cancel_blocked(&b, SYS_read);
+	close(p[1]); /* p[0] is the cancelled thread's FILE's, leaked */
+}
+
+static void call_sigpause(struct blocker *b)
+{
+	(void)b;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	sigpause(SIGUSR1);
+#pragma GCC diagnostic pop
+}
+
+static void call_recvmmsg(struct blocker *b)
+{
+	char buf[8];
+	struct iovec iov = { buf, sizeof buf };
+	struct mmsghdr m = { .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1 } };
+	recvmmsg(b->fd, &m, 1, 0, NULL);
+}
+
+/* glibc's tst-cancel4 and tst-cancel4_2: calls glibc makes cancellation
+ * points that libshim did not replace. */
+static void test_cancel_sigpause_recvmmsg(void **state)
+{
+	(void)state;
+	struct blocker b = { .call = call_sigpause };
+	cancel_blocked(&b, SYS_rt_sigsuspend);
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	struct blocker r = { .call = call_recvmmsg, .fd = sv[0] };
+	cancel_blocked(&r, SYS_recvmmsg);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Cancelled while it waits at a barrier (no cancellation point), then
+ * only libc's own cancellation points: fprintf's write never blocks, so
+ * only a signal that lands inside it can act (glibc's tst-cancel9 and
+ * tst-cancel17's early case). */
+static pthread_barrier_t early_barrier;
+
+static void *write_after_barrier(void *arg)
+{
+	FILE *f = arg;
+	pthread_barrier_wait(&early_barrier);
+	for (;;)
+		fprintf(f, "foo");
+	return NULL;
+}
+
+static void test_early_cancel_then_libc_writes(void **state)
+{
+	(void)state;
+	FILE *f = fopen("/dev/null", "w");
+	assert_non_null(f);
+	assert_int_equal(pthread_barrier_init(&early_barrier, NULL, 2), 0);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, write_after_barrier, f), 0);
+	usleep(20000); /* let it wait at the barrier */
+	assert_int_equal(pthread_cancel(t), 0);
+	pthread_barrier_wait(&early_barrier);
+	void *res = NULL;
+	assert_int_equal(pthread_join(t, &res), 0);
+	assert_ptr_equal(res, PTHREAD_CANCELED);
+	pthread_barrier_destroy(&early_barrier);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -919,6 +1002,9 @@ int main(void)
 		cmocka_unit_test(test_cancel_msgrcv),
 		cmocka_unit_test(test_cancel_lockf_and_record_locks),
 		cmocka_unit_test(test_vectors_children_queues),
+		cmocka_unit_test(test_cancel_libc_internal_read),
+		cmocka_unit_test(test_cancel_sigpause_recvmmsg),
+		cmocka_unit_test(test_early_cancel_then_libc_writes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

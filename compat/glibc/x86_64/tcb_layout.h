@@ -27,6 +27,7 @@ enum {
 	TCB_OFF_TID = 720,
 	TCB_OFF_ROBUST_PREV = 728,
 	TCB_OFF_ROBUST_HEAD = 736,       /* struct robust_list_head (24 bytes) */
+	TCB_OFF_CLEANUP = 760,          /* right before cleanup_jmp_buf */
 	TCB_OFF_CANCELHANDLING = 776,
 	TCB_OFF_SPECIFIC_1STBLOCK = 784,
 	TCB_OFF_SPECIFIC = 1296,
