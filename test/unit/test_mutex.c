@@ -549,13 +549,30 @@ static void hand_waiter_parked(struct hand_waiter *w)
 		usleep(1000);
 }
 
+/* Lock m and start a waiter for it; return once it is parked. */
 static void hand_waiter_start(struct hand_waiter *w, pthread_mutex_t *m)
 {
+	assert_int_equal(pthread_mutex_lock(m), 0);
 	w->m = m;
 	atomic_store(&w->tid, 0);
 	assert_int_equal(pthread_create(&w->thread, NULL, hand_waiter_main, w),
 			 0);
 	hand_waiter_parked(w);
+}
+
+/* Hold the parked w up, unlock its mutex and trylock it at once: the
+ * trylock's result (the caller holds the mutex on 0). */
+static int unlock_past_stalled(struct hand_waiter *w)
+{
+	stall_thread(w->thread);
+	assert_int_equal(pthread_mutex_unlock(w->m), 0);
+	return pthread_mutex_trylock(w->m);
+}
+
+static void hand_waiter_finish(struct hand_waiter *w)
+{
+	release_stalled();
+	pthread_join(w->thread, NULL);
 }
 
 /*
@@ -571,15 +588,11 @@ static void test_woken_waiter_competes(void **state)
 	(void)state;
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 	struct hand_waiter w;
-	assert_int_equal(pthread_mutex_lock(&m), 0);
 	hand_waiter_start(&w, &m);
-	stall_thread(w.thread);
-	assert_int_equal(pthread_mutex_unlock(&m), 0);
-	int r = pthread_mutex_trylock(&m);
+	int r = unlock_past_stalled(&w);
 	if (r == 0)
 		assert_int_equal(pthread_mutex_unlock(&m), 0);
-	release_stalled();
-	pthread_join(w.thread, NULL);
+	hand_waiter_finish(&w);
 	assert_int_equal(r, 0);
 	assert_int_equal(pthread_mutex_trylock(&m), 0);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
@@ -598,26 +611,19 @@ static void test_starving_waiter_handed_over(void **state)
 	(void)state;
 	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 	struct hand_waiter w;
-	assert_int_equal(pthread_mutex_lock(&m), 0);
 	hand_waiter_start(&w, &m);
-	stall_thread(w.thread);
-	assert_int_equal(pthread_mutex_unlock(&m), 0);
-	int r = pthread_mutex_trylock(&m); /* barging past it */
-	if (r != 0) {
-		release_stalled();
-		pthread_join(w.thread, NULL);
-	}
+	int r = unlock_past_stalled(&w); /* barging past it */
+	if (r != 0)
+		hand_waiter_finish(&w);
 	assert_int_equal(r, 0);
 	usleep(2 * 1000);
 	release_stalled();
 	hand_waiter_parked(&w); /* parked again, now starving */
-	stall_thread(w.thread); /* so that it cannot take and drop it first */
-	assert_int_equal(pthread_mutex_unlock(&m), 0);
-	r = pthread_mutex_trylock(&m);
+	/* Held up again, so that it cannot take and drop the mutex first. */
+	r = unlock_past_stalled(&w);
 	if (r == 0)
 		assert_int_equal(pthread_mutex_unlock(&m), 0);
-	release_stalled();
-	pthread_join(w.thread, NULL);
+	hand_waiter_finish(&w);
 	assert_int_equal(r, EBUSY);
 	assert_int_equal(pthread_mutex_trylock(&m), 0);
 	assert_int_equal(pthread_mutex_unlock(&m), 0);
