@@ -76,6 +76,11 @@
  * cores a 0-1 ms timer (parking_lot's) left the least lucky thread with as
  * little as 1/20th of the most lucky one's acquisitions; 0-0.2 ms keeps it
  * above 0.45 at the same throughput (bench_mutex, contended.short.t16).
+ * A waiter may also say that it has waited too long already
+ * (PARK_STARVING): it is queued ahead of the others of its priority and
+ * its unparker is told (r.starving).  The mutex hands over only then, not
+ * on the timer: a hand-off to a thread still asleep keeps the object
+ * unusable until the scheduler runs it (mutex.c).
  *
  * The bucket lock is a three-state word (free, locked, locked with
  * sleepers): a short spin, then lwp_wait_addr.  Bucket critical sections
