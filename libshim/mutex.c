@@ -13,15 +13,30 @@
  *    PARKED and parks, validating "still LOCKED|PARKED" under the bucket
  *    lock.  An unlock that has cleared the word before we park makes that
  *    validation fail: no wake-up is lost (see park.c).
+ *  - The spin is pause rounds only (shim_spin_pause, ~1 us), never the
+ *    sched_yield phase of the other objects: a mutex holder re-takes the
+ *    lock at once, so with more threads than cores a yield mostly runs
+ *    another waiter, which spins and yields back.  4 threads hammering
+ *    one std::mutex on 2 cores made 60-70k sched_yield calls (as many
+ *    context switches) per 4M acquisitions, and the runs took longer
+ *    the more they made; parking instead takes the waiter off the CPU
+ *    until an unlock wakes it.
  *  - Unlock: one CAS LOCKED -> 0, inline.  If PARKED is set, the slow path
  *    unparks one thread; the callback, still under the bucket lock, writes
  *    the new word: PARKED if threads remain queued, else 0.
  *  - Fairness: an unlocked mutex may be taken by a running thread before
  *    the thread just woken gets there (barging); that keeps the lock hot
- *    but could starve the woken thread.  When the park layer's fairness
- *    timer fires (be_fair, ~every 0.1 ms) the unlocker leaves the word
- *    LOCKED and hands the mutex directly to the woken thread
- *    (PARK_TOKEN_HANDOFF), so every waiter eventually gets its turn.
+ *    but could starve the woken thread.  A lock call that is still
+ *    waiting MUTEX_STARVING_NS after its first park parks again with
+ *    PARK_STARVING: the park layer queues it ahead of the others, and the
+ *    unlock that dequeues it (r.starving) leaves the word LOCKED and hands
+ *    the mutex directly to it (PARK_TOKEN_HANDOFF), so every waiter gets
+ *    its turn within about that time (Go's sync.Mutex starvation mode).
+ *    The hand-off is kept for starving waiters only, not made on the park
+ *    layer's timer (be_fair, ~every 0.1 ms) as before: a mutex handed to
+ *    a thread that is still asleep stays unusable until the scheduler
+ *    runs it, the running threads park meanwhile, and every unlock then
+ *    has a sleeper to wake -- the convoy the rwlock had (rwlock.c).
  *  - Why PARKED may be stale, and why that is harmless: a waiter that
  *    times out clears PARKED only if it was the last one queued, under the
  *    bucket lock; a condvar broadcast sets PARKED when it moves waiters
@@ -201,6 +216,10 @@
 	extern __typeof(target) cname __asm__(symbol) SHIM_EXPORT         \
 		__attribute__((alias(#target), copy(target)))
 
+/* How long a lock call waits, from its first park, before it asks the
+ * unlocker for a hand-off (PARK_STARVING): see "Fairness" above. */
+#define MUTEX_STARVING_NS 1000000u
+
 /* The process-shared word. */
 enum { PS_FREE, PS_HELD, PS_SLEEPERS };
 
@@ -263,6 +282,18 @@ static void private_timed_out(void *ctx, bool was_last)
 					  memory_order_relaxed);
 }
 
+/* Has this lock call waited long enough to ask for a hand-off
+ * (PARK_STARVING)?  *since: its first park, 0 before it. */
+static bool private_starving(uint64_t *since)
+{
+	uint64_t now = park_now_ns();
+	if (*since == 0) {
+		*since = now;
+		return false;
+	}
+	return now - *since >= MUTEX_STARVING_NS;
+}
+
 NOINLINE static int private_lock_slow(struct shim_mutex *m,
 				      const struct timespec *abstime,
 				      clockid_t clock)
@@ -270,6 +301,7 @@ NOINLINE static int private_lock_slow(struct shim_mutex *m,
 	if (abstime != NULL && !shim_timespec_valid(abstime))
 		return EINVAL; /* only now: the call would block */
 	unsigned spins = 0;
+	uint64_t since = 0;
 	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
 	for (;;) {
 		if (!(s & MUTEX_LOCKED)) {
@@ -281,7 +313,7 @@ NOINLINE static int private_lock_slow(struct shim_mutex *m,
 			continue;
 		}
 		if (!(s & MUTEX_PARKED)) {
-			if (shim_spin(&spins)) {
+			if (shim_spin_pause(&spins)) {
 				s = atomic_load_explicit(&m->m_lock,
 							 memory_order_relaxed);
 				continue;
@@ -291,11 +323,12 @@ NOINLINE static int private_lock_slow(struct shim_mutex *m,
 				    memory_order_relaxed, memory_order_relaxed))
 				continue;
 		}
+		unsigned flags = PARK_ASYNC_CANCEL | PARK_KIND(PROF_MUTEX);
+		if (private_starving(&since))
+			flags |= PARK_STARVING;
 		uintptr_t token = PARK_TOKEN_NORMAL;
 		int r = park_wait(m, private_validate, NULL, private_timed_out,
-				  m, abstime, clock,
-				  PARK_ASYNC_CANCEL | PARK_KIND(PROF_MUTEX),
-				  &token);
+				  m, abstime, clock, flags, &token);
 		if (r == 0 && token == PARK_TOKEN_HANDOFF)
 			return 0; /* the unlocker left it LOCKED for us */
 		if (r == ETIMEDOUT)
@@ -331,7 +364,7 @@ static bool private_trylock(struct shim_mutex *m)
 static uintptr_t private_unpark(void *ctx, struct park_unpark_result r)
 {
 	struct shim_mutex *m = ctx;
-	if (r.unparked && r.be_fair) {
+	if (r.unparked && r.starving) {
 		/* Hand off: the word stays LOCKED, now for the woken thread. */
 		if (!r.have_more)
 			atomic_store_explicit(&m->m_lock, MUTEX_LOCKED,

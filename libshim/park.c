@@ -76,6 +76,11 @@
  * cores a 0-1 ms timer (parking_lot's) left the least lucky thread with as
  * little as 1/20th of the most lucky one's acquisitions; 0-0.2 ms keeps it
  * above 0.45 at the same throughput (bench_mutex, contended.short.t16).
+ * A waiter may also say that it has waited too long already
+ * (PARK_STARVING): it is queued ahead of the others of its priority and
+ * its unparker is told (r.starving).  The mutex hands over only then, not
+ * on the timer: a hand-off to a thread still asleep keeps the object
+ * unusable until the scheduler runs it (mutex.c).
  *
  * The bucket lock is a three-state word (free, locked, locked with
  * sleepers): a short spin, then lwp_wait_addr.  Bucket critical sections
@@ -112,6 +117,7 @@ struct park_node {
 	uintptr_t pn_token;
 	_Atomic int pn_state;
 	int pn_prio; /* realtime priority, 0 for none: the queue's order */
+	bool pn_starving; /* PARK_STARVING: ahead of its priority's others */
 };
 
 struct park_bucket {
@@ -245,17 +251,25 @@ static struct park_bucket *bucket_lock_node(struct park_node *n)
 /*
  * Queue order is wake order: realtime priority first, highest first, as
  * POSIX asks of SCHED_FIFO and SCHED_RR waiters (and the kernel's futex
- * queues give glibc), then first come, first served.  Keys share a bucket,
- * but ordering the whole bucket orders each key's waiters.  A waiter of
- * priority 0, the usual case, joins at the tail without a walk.
+ * queues give glibc), then PARK_STARVING waiters, then first come, first
+ * served.  Keys share a bucket, but ordering the whole bucket orders each
+ * key's waiters.  A waiter of priority 0 that is not starving, the usual
+ * case, joins at the tail without a walk.
  */
+static bool queue_ahead(const struct park_node *p, const struct park_node *n)
+{
+	if (p->pn_prio != n->pn_prio)
+		return p->pn_prio > n->pn_prio;
+	return p->pn_starving || !n->pn_starving;
+}
+
 static void queue_insert(struct park_bucket *b, struct park_node *n)
 {
 	struct park_node *prev = b->pb_tail;
-	if (prev != NULL && prev->pn_prio < n->pn_prio) {
+	if (prev != NULL && !queue_ahead(prev, n)) {
 		prev = NULL;
 		for (struct park_node *p = b->pb_head;
-		     p != NULL && p->pn_prio >= n->pn_prio; p = p->pn_next)
+		     p != NULL && queue_ahead(p, n); p = p->pn_next)
 			prev = p;
 	}
 	struct park_node **link = prev != NULL ? &prev->pn_next : &b->pb_head;
@@ -294,7 +308,7 @@ static bool queue_has_key(const struct park_node *from, const void *key)
 	return false;
 }
 
-static uint64_t monotonic_ns(void)
+uint64_t park_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -304,7 +318,7 @@ static uint64_t monotonic_ns(void)
 /* Has b's fairness timer run out?  If so, rearm it.  Bucket lock held. */
 static bool bucket_fair_due(struct park_bucket *b)
 {
-	uint64_t now = monotonic_ns();
+	uint64_t now = park_now_ns();
 	if (now < b->pb_fair_at)
 		return false;
 	uint32_t x = b->pb_seed ? b->pb_seed : (uint32_t)now | 1u;
@@ -417,6 +431,7 @@ int park_wait(const void *key, bool (*validate)(void *ctx),
 		.pn_token = PARK_TOKEN_NORMAL,
 		.pn_state = PN_QUEUED,
 		.pn_prio = park_priority(td),
+		.pn_starving = (flags & PARK_STARVING) != 0,
 	};
 	vg_private(&n, sizeof n); /* its waker writes it under our feet */
 	struct park_bucket *b = bucket_of(key);
@@ -491,10 +506,11 @@ bool park_unpark_one(const void *key,
 		prev = n;
 		n = n->pn_next;
 	}
-	struct park_unpark_result r = { false, false, false };
+	struct park_unpark_result r = { false, false, false, false };
 	if (n != NULL) {
 		queue_unlink(b, prev, n);
 		r.unparked = true;
+		r.starving = n->pn_starving;
 		r.have_more = queue_has_key(n->pn_next, key);
 		r.be_fair = bucket_fair_due(b);
 	}

@@ -28,6 +28,11 @@
 #define PARK_CANCELLABLE 1u /* a cancellation point: see ECANCELED below */
 #define PARK_INTERRUPTIBLE 2u /* a signal handler ends the wait: EINTR */
 #define PARK_ASYNC_CANCEL 4u  /* an asynchronous cancellation may act here */
+/* The caller has waited too long already (a mutex locker woken before
+ * that lost the lock each time): queue it ahead of the waiters of its
+ * priority that do not say so, and tell its unparker (r.starving), who
+ * may then hand it the object. */
+#define PARK_STARVING 8u
 
 /* Token values with a meaning to every caller; others are per-object. */
 #define PARK_TOKEN_NORMAL  ((uintptr_t)0)
@@ -84,7 +89,12 @@ struct park_unpark_result {
 	bool unparked;  /* a thread was dequeued (it is woken after callback) */
 	bool have_more; /* threads remain queued on key */
 	bool be_fair;   /* the eventual-fairness timer fired: hand off now */
+	bool starving;  /* the dequeued thread parked with PARK_STARVING */
 };
+
+/* CLOCK_MONOTONIC in ns: the fairness timer's clock, for callers that
+ * time their own waits (PARK_STARVING). */
+SHIM_HIDDEN uint64_t park_now_ns(void);
 
 /*
  * Dequeue the first thread parked on key (if any), call callback(ctx, r)

@@ -522,6 +522,113 @@ static void test_no_starvation(void **state)
 	assert_true(ms < 20000);
 }
 
+/* ---- hand-offs: only to a waiter that has waited long ------------ */
+
+struct hand_waiter {
+	pthread_mutex_t *m;
+	_Atomic pid_t tid;
+	pthread_t thread;
+};
+
+static void *hand_waiter_main(void *arg)
+{
+	struct hand_waiter *w = arg;
+	atomic_store(&w->tid, gettid());
+	pthread_mutex_lock(w->m);
+	pthread_mutex_unlock(w->m);
+	return NULL;
+}
+
+/* Wait until w is parked on its mutex: it has set the word's PARKED bit
+ * (2; the unlocks here leave it clear) and is asleep, which after that
+ * it can only be in the park layer. */
+static void hand_waiter_parked(struct hand_waiter *w)
+{
+	while (!(atomic_load((_Atomic int *)&w->m->__data.__lock) & 2) ||
+	       atomic_load(&w->tid) == 0 || !thread_asleep(atomic_load(&w->tid)))
+		usleep(1000);
+}
+
+/* Lock m and start a waiter for it; return once it is parked. */
+static void hand_waiter_start(struct hand_waiter *w, pthread_mutex_t *m)
+{
+	assert_int_equal(pthread_mutex_lock(m), 0);
+	w->m = m;
+	atomic_store(&w->tid, 0);
+	assert_int_equal(pthread_create(&w->thread, NULL, hand_waiter_main, w),
+			 0);
+	hand_waiter_parked(w);
+}
+
+/* Hold the parked w up, unlock its mutex and trylock it at once: the
+ * trylock's result (the caller holds the mutex on 0). */
+static int unlock_past_stalled(struct hand_waiter *w)
+{
+	stall_thread(w->thread);
+	assert_int_equal(pthread_mutex_unlock(w->m), 0);
+	return pthread_mutex_trylock(w->m);
+}
+
+static void hand_waiter_finish(struct hand_waiter *w)
+{
+	release_stalled();
+	pthread_join(w->thread, NULL);
+}
+
+/*
+ * A waiter parked for the first time is woken, not handed the mutex: it
+ * is held up in a signal handler when the unlock dequeues it, and a
+ * running thread must find the mutex free (trylock), not reserved for a
+ * thread that cannot run.  The library before this test handed over
+ * whenever the park layer's fairness timer had run out, as it always has
+ * by the time the waiter has been seen asleep.
+ */
+static void test_woken_waiter_competes(void **state)
+{
+	(void)state;
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	struct hand_waiter w;
+	hand_waiter_start(&w, &m);
+	int r = unlock_past_stalled(&w);
+	if (r == 0)
+		assert_int_equal(pthread_mutex_unlock(&m), 0);
+	hand_waiter_finish(&w);
+	assert_int_equal(r, 0);
+	assert_int_equal(pthread_mutex_trylock(&m), 0);
+	assert_int_equal(pthread_mutex_unlock(&m), 0);
+}
+
+/*
+ * The race a starving waiter must win: woken (while held up, so that a
+ * running thread re-takes the mutex first), it parks again more than
+ * MUTEX_STARVING_NS (1 ms) after its first park, and the next unlock must
+ * hand the mutex to it: held up again, it cannot take the mutex itself,
+ * so a running thread's trylock fails only if the unlock left it
+ * reserved for the waiter.
+ */
+static void test_starving_waiter_handed_over(void **state)
+{
+	(void)state;
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	struct hand_waiter w;
+	hand_waiter_start(&w, &m);
+	int r = unlock_past_stalled(&w); /* barging past it */
+	if (r != 0)
+		hand_waiter_finish(&w);
+	assert_int_equal(r, 0);
+	usleep(2 * 1000);
+	release_stalled();
+	hand_waiter_parked(&w); /* parked again, now starving */
+	/* Held up again, so that it cannot take and drop the mutex first. */
+	r = unlock_past_stalled(&w);
+	if (r == 0)
+		assert_int_equal(pthread_mutex_unlock(&m), 0);
+	hand_waiter_finish(&w);
+	assert_int_equal(r, EBUSY);
+	assert_int_equal(pthread_mutex_trylock(&m), 0);
+	assert_int_equal(pthread_mutex_unlock(&m), 0);
+}
+
 /* ---- process-shared mutex across fork ---------------------------- */
 
 struct shared_area {
@@ -607,6 +714,8 @@ int main(void)
 		cmocka_unit_test(test_contention_counts),
 		cmocka_unit_test(test_fairness),
 		cmocka_unit_test(test_no_starvation),
+		cmocka_unit_test(test_woken_waiter_competes),
+		cmocka_unit_test(test_starving_waiter_handed_over),
 		cmocka_unit_test(test_pshared_fork),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

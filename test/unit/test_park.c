@@ -1,7 +1,8 @@
 /*
  * test_park.c -- the park layer (libshim/park.c): validation, wake-ups
- * that come before the sleep, FIFO order, deadlines on both clocks,
- * requeue, unpark_all, cancellation, and wake-ups under a signal storm.
+ * that come before the sleep, FIFO order and starving waiters first,
+ * deadlines on both clocks, requeue, unpark_all, cancellation, and
+ * wake-ups under a signal storm.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -131,6 +132,53 @@ static void test_fifo_order(void **state)
 		assert_true(ok);
 	}
 	assert_false(park_unpark_one(&fifo_key, NULL, NULL));
+}
+
+/* PARK_STARVING: waiters that say so are queued ahead of those that do
+ * not (in their own arrival order), and their unparker is told.  Parked
+ * in order: 0-3 plain, 4 and 5 starving; woken: 4, 5, 0, 1, 2, 3. */
+#define STARVE_N 6
+static int starve_key;
+static unsigned starve_woken;
+static const uintptr_t starve_order[STARVE_N] = { 4, 5, 0, 1, 2, 3 };
+
+static uintptr_t starve_callback(void *ctx, struct park_unpark_result r)
+{
+	(void)ctx;
+	assert_true(r.unparked);
+	uintptr_t who = starve_order[starve_woken++];
+	assert_int_equal(r.starving, who >= 4);
+	return 100 + who;
+}
+
+static void *starve_waiter(void *arg)
+{
+	uintptr_t token = 0;
+	unsigned flags = (uintptr_t)arg >= 4 ? PARK_STARVING : 0;
+	int r = park_wait(&starve_key, always, count_queued, NULL, NULL, NULL,
+			  CLOCK_MONOTONIC, flags, &token);
+	return (void *)(uintptr_t)(r == 0 && token == 100 + (uintptr_t)arg);
+}
+
+static void test_starving_first(void **state)
+{
+	(void)state;
+	pthread_t t[STARVE_N];
+	queued = 0;
+	starve_woken = 0;
+	for (uintptr_t i = 0; i < STARVE_N; i++) {
+		assert_int_equal(pthread_create(&t[i], NULL, starve_waiter,
+						(void *)i),
+				 0);
+		wait_until(&queued, (int)i + 1);
+	}
+	for (int i = 0; i < STARVE_N; i++)
+		assert_true(park_unpark_one(&starve_key, starve_callback, NULL));
+	for (int i = 0; i < STARVE_N; i++) {
+		void *ok;
+		pthread_join(t[i], &ok);
+		assert_true(ok);
+	}
 }
 
 /* Deadlines: both clocks, timed_out's was_last, a negative deadline. */
@@ -516,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_validate_false_is_eagain),
 		cmocka_unit_test(test_unpark_before_sleep_not_lost),
 		cmocka_unit_test(test_fifo_order),
+		cmocka_unit_test(test_starving_first),
 		cmocka_unit_test(test_timeout_realtime),
 		cmocka_unit_test(test_timeout_monotonic),
 		cmocka_unit_test(test_timeout_negative_and_past),

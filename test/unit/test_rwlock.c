@@ -430,20 +430,6 @@ static void test_reader_progress(void **state)
 
 /* ---- a woken writer competes ------------------------------------- */
 
-/* Whether the signal handler that holds up the second writer of a trial
- * (its wake-up is posted, it cannot run) has started. */
-static _Atomic bool stalled;
-static int stall_pipe[2];
-
-static void stall_handler(int sig)
-{
-	(void)sig;
-	char byte;
-	atomic_store(&stalled, true);
-	while (read(stall_pipe[0], &byte, 1) < 0 && errno == EINTR)
-		continue;
-}
-
 struct trial_writer {
 	pthread_rwlock_t *rw;
 	_Atomic pid_t tid;
@@ -484,36 +470,26 @@ static void start_parked_writer(struct trial_writer *w, pthread_rwlock_t *rw)
 static void test_woken_writer_competes(void **state)
 {
 	(void)state;
-	assert_int_equal(pipe(stall_pipe), 0);
-	struct sigaction sa = { .sa_handler = stall_handler };
-	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
 	int barged = 0;
 	for (int trial = 0; trial < 20 && barged == 0; trial++) {
 		pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 		struct trial_writer w1, w2;
-		atomic_store(&stalled, false);
 		assert_int_equal(pthread_rwlock_rdlock(&rw), 0);
 		start_parked_writer(&w1, &rw);
 		start_parked_writer(&w2, &rw);
-		pthread_kill(w2.thread, SIGUSR1);
-		while (!atomic_load(&stalled))
-			usleep(1000);
+		stall_thread(w2.thread);
 		assert_int_equal(pthread_rwlock_unlock(&rw), 0);
 		pthread_join(w1.thread, NULL);
 		if (pthread_rwlock_trywrlock(&rw) == 0) {
 			barged++;
 			assert_int_equal(pthread_rwlock_unlock(&rw), 0);
 		}
-		assert_int_equal(write(stall_pipe[1], "x", 1), 1);
+		release_stalled();
 		pthread_join(w2.thread, NULL);
 		/* Everything released. */
 		assert_int_equal(pthread_rwlock_trywrlock(&rw), 0);
 		assert_int_equal(pthread_rwlock_unlock(&rw), 0);
 	}
-	assert_int_equal(sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = SIG_DFL }, NULL), 0);
-	close(stall_pipe[0]);
-	close(stall_pipe[1]);
 	assert_true(barged > 0);
 }
 

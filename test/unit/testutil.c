@@ -1,7 +1,9 @@
 /* test/unit/testutil.c -- see testutil.h. */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -105,4 +107,37 @@ long task_stat_field(pid_t tid, int field)
 bool thread_asleep(pid_t tid)
 {
 	return task_stat_field(tid, 3) == 'S';
+}
+
+static _Atomic bool stalled;
+static int stall_pipe[2];
+
+static void stall_handler(int sig)
+{
+	(void)sig;
+	char byte;
+	atomic_store(&stalled, true);
+	while (read(stall_pipe[0], &byte, 1) < 0 && errno == EINTR)
+		continue;
+	close(stall_pipe[0]);
+}
+
+void stall_thread(pthread_t t)
+{
+	assert_int_equal(pipe(stall_pipe), 0);
+	struct sigaction sa = { .sa_handler = stall_handler };
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	atomic_store(&stalled, false);
+	assert_int_equal(pthread_kill(t, SIGUSR1), 0);
+	while (!atomic_load(&stalled))
+		usleep(1000);
+}
+
+void release_stalled(void)
+{
+	assert_int_equal(write(stall_pipe[1], "x", 1), 1);
+	close(stall_pipe[1]);
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	assert_int_equal(sigaction(SIGUSR1, &dfl, NULL), 0);
 }

@@ -1,8 +1,9 @@
 /*
  * test/unit/testutil.h -- what several unit tests need: deadlines and
  * elapsed time on a given clock, running a call in another thread, a
- * child process that holds a shared mutex, and a thread's state and
- * priority as the kernel reports them.
+ * child process that holds a shared mutex, a thread's state and
+ * priority as the kernel reports them, and a thread held up in a signal
+ * handler.
  */
 #ifndef SHIM_TESTUTIL_H
 #define SHIM_TESTUTIL_H
@@ -39,5 +40,11 @@ long task_stat_field(pid_t tid, int field);
 
 /* Whether thread tid is asleep ('S' in /proc/self/task/tid/stat). */
 bool thread_asleep(pid_t tid);
+
+/* Hold thread t up in a SIGUSR1 handler (installed here) until
+ * release_stalled: a wake-up posted to it meanwhile cannot make it run.
+ * Returns once the handler has started.  One thread at a time. */
+void stall_thread(pthread_t t);
+void release_stalled(void);
 
 #endif
