@@ -27,10 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 
-#include "arch.h"
-#include "arch_syscall.h"
 #include "compat/glibc/signals.h"
 #include "libshim/park.h"
 #include "libshim/shim.h"
@@ -229,19 +226,12 @@ void shim_cancel_signal_init(void)
 	static _Atomic int installed;
 	if (__atomic_load_n(&installed, __ATOMIC_ACQUIRE))
 		return;
-	struct {
-		void *handler;
-		unsigned long flags;
-		void *restorer;
-		unsigned long mask;
-	} sa = {
-		.handler = (void *)sigcancel_handler,
-		/* SA_SIGINFO | SA_RESTORER, and no SA_RESTART (see top). */
-		.flags = SA_SIGINFO | 0x04000000,
-		.restorer = (void *)arch_sigreturn,
-		.mask = 0,
+	struct sigaction sa = {
+		.sa_sigaction = sigcancel_handler,
+		/* SA_SIGINFO, and no SA_RESTART (see top). */
+		.sa_flags = SA_SIGINFO,
 	};
-	shim_syscall4(SYS_rt_sigaction, SIGCANCEL, (long)&sa, 0, 8);
+	lwp_sigaction(SIGCANCEL, &sa);
 	__atomic_store_n(&installed, 1, __ATOMIC_RELEASE);
 }
 
