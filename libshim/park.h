@@ -18,11 +18,13 @@
 #ifndef SHIM_PARK_H
 #define SHIM_PARK_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "common/visibility.h"
+#include "libshim/thread.h"
 
 /* park_wait flags. */
 #define PARK_CANCELLABLE 1u /* a cancellation point: see ECANCELED below */
@@ -69,11 +71,36 @@
  *  the wake-up that moved it is not lost; timed_out is not called.
  *  Otherwise signals never make it return early, and never lose a wake-up.
  */
-SHIM_HIDDEN int park_wait(const void *key, bool (*validate)(void *ctx),
-			  void (*before_sleep)(void *ctx),
-			  void (*timed_out)(void *ctx, bool was_last),
-			  void *ctx, const struct timespec *abstime,
-			  clockid_t clock, unsigned flags, uintptr_t *token);
+SHIM_HIDDEN int park_wait_self(struct shim_thread *self, const void *key,
+			       bool (*validate)(void *ctx),
+			       void (*before_sleep)(void *ctx),
+			       void (*timed_out)(void *ctx, bool was_last),
+			       void *ctx, const struct timespec *abstime,
+			       clockid_t clock, unsigned flags,
+			       uintptr_t *token);
+
+/*
+ * Every object's blocking call reaches the park layer here, and the
+ * thread is adopted here, on the caller's side, before the park layer is
+ * entered: adoption (self.c) may mmap and takes the thread list's lock, a
+ * libshim mutex that may itself park, so it must never run inside the
+ * park layer (park.c cannot call shim_self: it is poisoned there).  A
+ * thread that cannot be adopted (no memory for a descriptor) gets EAGAIN
+ * and its caller retries, spinning.  park_wait_self is the layer itself:
+ * self must be the calling thread's own descriptor.
+ */
+static inline int park_wait(const void *key, bool (*validate)(void *ctx),
+			    void (*before_sleep)(void *ctx),
+			    void (*timed_out)(void *ctx, bool was_last),
+			    void *ctx, const struct timespec *abstime,
+			    clockid_t clock, unsigned flags, uintptr_t *token)
+{
+	struct shim_thread *self = shim_self();
+	if (self == NULL)
+		return EAGAIN;
+	return park_wait_self(self, key, validate, before_sleep, timed_out,
+			      ctx, abstime, clock, flags, token);
+}
 
 /* Is the calling thread inside the park layer (a bucket lock held or being
  * taken, or queued)?  The SIGCANCEL handler must not unwind it there. */
