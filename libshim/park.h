@@ -4,15 +4,19 @@
  * WTF and Rust's parking_lot).
  *
  * Every blocking wait of every process-private synchronisation object goes
- * through park_wait(); nothing else in libshim sleeps (process-shared
- * objects use lwp_wait_addr on their own address instead).
+ * through park_wait(); nothing else in libshim sleeps, except where the
+ * kernel must see the sleeper: process-shared, robust and priority-protect
+ * objects use lwp_wait_addr on their own word, priority-inheritance
+ * mutexes lwp_pi_lock (design.md, "The park layer").
  *
  * A key is any address; by convention the address of the object waited on.
  * Each key hashes to a bucket holding a small lock and a queue of parked
- * threads, in wake-up order: realtime priority first, then arrival.  The queue node lives in park_wait's stack frame: nothing is
- * allocated on the wait path.
+ * threads, in wake-up order: realtime priority first, then arrival.  The
+ * queue node lives in park_wait_self's stack frame: nothing is allocated
+ * on the wait path.
  *
- * Callbacks run with the key's bucket lock held.  They must be short, must
+ * Callbacks run with the key's bucket lock held (all but park_wait's
+ * before_sleep, which runs after it is dropped).  They must be short, must
  * not block, and must not call into the park layer.
  */
 #ifndef SHIM_PARK_H
@@ -44,7 +48,7 @@
  *     lock, a waker that changed the state validate reads either ran before
  *     validate (validate sees it) or runs after the thread is queued (the
  *     waker finds it): no wake-up can be lost.
- *  2. Enqueues the caller (FIFO), unlocks, calls before_sleep(ctx) if
+ *  2. Enqueues the caller (in wake-up order, above), unlocks, calls before_sleep(ctx) if
  *     non-NULL (no bucket lock held: this is where a condvar releases its
  *     mutex), then sleeps on the caller's lwp token.
  *  3. Returns 0 when an unpark_* call dequeued the caller; *token (if
