@@ -12,6 +12,8 @@
 #ifndef SHIM_COMPAT_LWP_H
 #define SHIM_COMPAT_LWP_H
 
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <time.h>
@@ -104,5 +106,80 @@ SHIM_HIDDEN int lwp_wake_addr(const _Atomic int *addr, int n, bool shared);
  * said it is exiting, so this waits for its last few instructions only.
  */
 SHIM_HIDDEN void lwp_wait_gone(pid_t *tidp);
+
+/* ---- The rest of the OS libshim calls without libc ----------------------
+ * Raw, not libc's: a program may interpose libc's wrappers, some callers run
+ * with every signal blocked or inside a signal handler, and libshim's own
+ * open/read/write/close are cancellation points (cancelpoints.c), which
+ * must not act inside a lock call or a handler.  Same contract as above
+ * (0 or a positive errno) except where a count or descriptor is returned:
+ * those return it, or -errno.  A port without an equivalent returns ENOSYS.
+ */
+
+/* The calling LWP's signal mask, as sigprocmask(2): how is SIG_BLOCK,
+ * SIG_UNBLOCK or SIG_SETMASK; set NULL only reads into old. */
+SHIM_HIDDEN int lwp_sigmask(int how, const sigset_t *set, sigset_t *old);
+
+/* Install act (sa_sigaction, sa_flags, sa_mask) for sig directly with the
+ * kernel, returning through arch_sigreturn: for the signals libshim keeps
+ * for itself, where libc's sigaction refuses them. */
+SHIM_HIDDEN int lwp_sigaction(int sig, const struct sigaction *act);
+
+/* Queue sig with value v to LWP tid of this process (SI_QUEUE, this
+ * process's pid and real uid), as pthread_sigqueue. */
+SHIM_HIDDEN int lwp_sigqueue(pid_t tid, int sig, union sigval v);
+
+/* LWP tid's (0: the caller's) scheduling policy and parameters, as
+ * NetBSD's _sched_getparam/_sched_setparam.  lwp_setparam with policy
+ * LWP_SCHED_KEEP changes the priority only. */
+#define LWP_SCHED_KEEP (-1)
+SHIM_HIDDEN int lwp_getparam(pid_t tid, int *policy, struct sched_param *p);
+SHIM_HIDDEN int lwp_setparam(pid_t tid, int policy,
+			     const struct sched_param *p);
+
+/* LWP tid's (0: the caller's) CPU affinity.  lwp_getaffinity fills all
+ * size bytes: the CPUs beyond the kernel's own mask read as clear. */
+SHIM_HIDDEN int lwp_getaffinity(pid_t tid, size_t size, cpu_set_t *set);
+SHIM_HIDDEN int lwp_setaffinity(pid_t tid, size_t size, const cpu_set_t *set);
+
+/* A one-shot timer that sends sig to LWP tid of this process (NetBSD:
+ * timer_create with SIGEV_SIGNAL and the LWP as target).  lwp_timer_arm
+ * starts it to expire once after *after; a fork child inherits the id
+ * but not the timer, and arming it there fails (EINVAL). */
+SHIM_HIDDEN int lwp_timer_create(pid_t tid, int sig, int *id);
+SHIM_HIDDEN int lwp_timer_arm(int id, const struct timespec *after);
+SHIM_HIDDEN void lwp_timer_delete(int id);
+
+/* Offer the CPU to another runnable thread. */
+SHIM_HIDDEN void lwp_yield(void);
+
+/* Sleep for *t, once: 0 or EINTR. */
+SHIM_HIDDEN int lwp_nanosleep(const struct timespec *t);
+
+/* This process's id, never cached (a fork child must see its own). */
+SHIM_HIDDEN pid_t lwp_getpid(void);
+
+/*
+ * Priority-inheritance lock words (the owner's tid with the kernel's
+ * waiters and owner-died bits), kept by the kernel's PI protocol: it queues
+ * the waiters by priority and lends the owner the highest.  Thin wrappers,
+ * returning the kernel's errno:
+ *  - lwp_pi_lock sleeps until *word is the caller's; with abstime, a
+ *    deadline on clock (CLOCK_MONOTONIC needs Linux 5.14: ENOSYS before);
+ *  - lwp_pi_trylock takes a word whose owner died (EAGAIN while the kernel
+ *    is handing it to a waiter);
+ *  - lwp_pi_unlock hands a word with waiters to the highest-priority one.
+ */
+SHIM_HIDDEN int lwp_pi_lock(_Atomic int *word, const struct timespec *abstime,
+			    clockid_t clock, bool shared);
+SHIM_HIDDEN int lwp_pi_trylock(_Atomic int *word, bool shared);
+SHIM_HIDDEN int lwp_pi_unlock(_Atomic int *word, bool shared);
+
+/* File calls that are not cancellation points: the descriptor or count,
+ * or -errno. */
+SHIM_HIDDEN int lwp_open(const char *path, int flags, mode_t mode);
+SHIM_HIDDEN ssize_t lwp_read(int fd, void *buf, size_t n);
+SHIM_HIDDEN ssize_t lwp_write(int fd, const void *buf, size_t n);
+SHIM_HIDDEN int lwp_close(int fd);
 
 #endif

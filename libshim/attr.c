@@ -9,10 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch_syscall.h"
 #include "libshim/attr.h"
 #include "libshim/lock.h"
 #include "libshim/nocancel.h"
@@ -148,11 +146,9 @@ int attr_apply_to_self(struct shim_thread *td)
 	struct attr *a = attr_of(&td->td_attr);
 	long r = 0;
 	if (a->ext && a->ext->cpuset)
-		r = shim_syscall3(SYS_sched_setaffinity, 0, a->ext->cpusetsize,
-				  (long)a->ext->cpuset);
+		r = -lwp_setaffinity(0, a->ext->cpusetsize, a->ext->cpuset);
 	if (r == 0 && (a->flags & ATTR_NOTINHERITSCHED)) {
-		r = shim_syscall3(SYS_sched_setscheduler, 0, a->schedpolicy,
-				  (long)&a->schedparam);
+		r = -lwp_setparam(0, a->schedpolicy, &a->schedparam);
 		shim_sched_changed(td);
 	}
 	return (int)-r;

@@ -27,13 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 
-#include "arch.h"
-#include "arch_syscall.h"
 #include "compat/glibc/signals.h"
 #include "compat/glibc/tcb.h"
+#include "compat/lwp.h"
 #include "libshim/park.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
@@ -148,22 +146,15 @@ static __thread int sigcancel_timer __attribute__((tls_model("initial-exec")));
  * and deferred. */
 static void rearm_sigcancel(void)
 {
-	const struct itimerspec in_1ms = { .it_value = { 0, 1000000 } };
+	const struct timespec in_1ms = { 0, 1000000 };
 	for (int tries = 0; tries < 2; tries++) {
 		if (sigcancel_timer == 0) {
-			struct sigevent ev = {
-				.sigev_notify = SIGEV_THREAD_ID,
-				.sigev_signo = SIGCANCEL,
-			};
-			ev._sigev_un._tid = shim_tid();
 			int id;
-			if (shim_syscall3(SYS_timer_create, CLOCK_MONOTONIC,
-					  (long)&ev, (long)&id) < 0)
+			if (lwp_timer_create(shim_tid(), SIGCANCEL, &id) != 0)
 				return;
 			sigcancel_timer = id + 1;
 		}
-		if (shim_syscall4(SYS_timer_settime, sigcancel_timer - 1, 0,
-				  (long)&in_1ms, 0) == 0)
+		if (lwp_timer_arm(sigcancel_timer - 1, &in_1ms) == 0)
 			return;
 		/* A child of fork inherits the id but not the timer. */
 		sigcancel_timer = 0;
@@ -173,7 +164,7 @@ static void rearm_sigcancel(void)
 static _Noreturn void unwind(struct shim_thread *td)
 {
 	if (sigcancel_timer != 0) {
-		shim_syscall1(SYS_timer_delete, sigcancel_timer - 1);
+		lwp_timer_delete(sigcancel_timer - 1);
 		sigcancel_timer = 0;
 	}
 	memset(&unwind_exc, 0, sizeof unwind_exc);
@@ -292,19 +283,12 @@ void shim_cancel_signal_init(void)
 	static _Atomic int installed;
 	if (__atomic_load_n(&installed, __ATOMIC_ACQUIRE))
 		return;
-	struct {
-		void *handler;
-		unsigned long flags;
-		void *restorer;
-		unsigned long mask;
-	} sa = {
-		.handler = (void *)sigcancel_handler,
-		/* SA_SIGINFO | SA_RESTORER, and no SA_RESTART (see top). */
-		.flags = SA_SIGINFO | 0x04000000,
-		.restorer = (void *)arch_sigreturn,
-		.mask = 0,
+	struct sigaction sa = {
+		.sa_sigaction = sigcancel_handler,
+		/* SA_SIGINFO, and no SA_RESTART (see top). */
+		.sa_flags = SA_SIGINFO,
 	};
-	shim_syscall4(SYS_rt_sigaction, SIGCANCEL, (long)&sa, 0, 8);
+	lwp_sigaction(SIGCANCEL, &sa);
 	__atomic_store_n(&installed, 1, __ATOMIC_RELEASE);
 }
 

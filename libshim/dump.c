@@ -43,12 +43,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arch.h"
-#include "arch_syscall.h"
 #include "compat/lwp.h"
 #include "libshim/diag.h"
 #include "libshim/outbuf.h"
@@ -93,13 +91,10 @@ static void out_name(struct outbuf *o, pid_t tid)
 		path[n++] = digits[--k];
 	memcpy(path + n, "/comm", 6);
 	/* Raw calls: libshim's are cancellation points (see outbuf.c). */
-	long fd = shim_syscall4(SYS_openat, AT_FDCWD, (long)path,
-				O_RDONLY | O_CLOEXEC, 0);
-	long r = fd >= 0 ? shim_syscall3(SYS_read, fd, (long)buf,
-					 sizeof buf - 1)
-			 : -1;
+	int fd = lwp_open(path, O_RDONLY | O_CLOEXEC, 0);
+	ssize_t r = fd >= 0 ? lwp_read(fd, buf, sizeof buf - 1) : -1;
 	if (fd >= 0)
-		shim_syscall1(SYS_close, fd);
+		lwp_close(fd);
 	if (r <= 0)
 		r = 0;
 	if (r > 0 && buf[r - 1] == '\n')
@@ -157,7 +152,7 @@ static bool ask_stack(struct shim_thread *td, struct diag_thread *r)
 		if (diag_now() > until)
 			return false;
 		struct timespec ms = { 0, 1000000 };
-		shim_syscall2(SYS_nanosleep, (long)&ms, 0); /* raw: see out_name */
+		lwp_nanosleep(&ms); /* raw: see out_name */
 	}
 	return true;
 }

@@ -9,10 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch_syscall.h"
+#include "compat/lwp.h"
 #include "libshim/shim.h"
 #include "libshim/unwind.h"
 
@@ -106,5 +105,5 @@ pid_t shim_pid(void)
 	/* Not cached: a fork child must never see its parent's id, and a
 	 * fork can happen before libshim has registered any fork handler.
 	 * The raw call: getpid() may be interposed. */
-	return (pid_t)shim_syscall0(SYS_getpid);
+	return lwp_getpid();
 }

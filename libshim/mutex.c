@@ -179,9 +179,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/syscall.h>
 
-#include "arch_syscall.h"
 #include "compat/lwp.h"
 #include "libshim/mutex.h"
 #include "libshim/park.h"
@@ -759,10 +757,6 @@ NOINLINE static int robust_unlock(struct shim_mutex *m, int kind)
 
 /* ---- priority-inheritance mutexes -------------------------------- */
 
-#ifndef FUTEX_LOCK_PI2
-#define FUTEX_LOCK_PI2 13 /* Linux 5.14; older <linux/futex.h> lack it */
-#endif
-
 /* A PI kind: a type, marked PI, optionally robust and process-shared,
  * with elision hints ignored. */
 static bool kind_is_pi(int kind)
@@ -770,17 +764,6 @@ static bool kind_is_pi(int kind)
 	return (kind & MUTEX_KIND_PI) &&
 	       (kind & ~(KIND_TYPE_MASK | MUTEX_KIND_PI | MUTEX_KIND_ROBUST |
 			 MUTEX_KIND_PSHARED | KIND_ELISION_FLAGS)) == 0;
-}
-
-/* One PI futex operation on m's word: 0 or the kernel's errno. */
-static int futex_pi(struct shim_mutex *m, int kind, int op,
-		    const struct timespec *abstime)
-{
-	if (!(kind & MUTEX_KIND_PSHARED))
-		op |= FUTEX_PRIVATE_FLAG;
-	long r = shim_syscall4(SYS_futex, (long)&m->m_lock, op, 0,
-			       (long)abstime);
-	return r < 0 ? (int)-r : 0;
 }
 
 /* Queue in the kernel until the word is ours.  FUTEX_LOCK_PI measures
@@ -791,10 +774,12 @@ static int pi_kernel_lock(struct shim_mutex *m, int kind,
 			  const struct timespec *abstime, clockid_t clock)
 {
 	if (abstime != NULL && clock == CLOCK_MONOTONIC) {
-		int e = futex_pi(m, kind, FUTEX_LOCK_PI2, abstime);
+		int e = lwp_pi_lock(&m->m_lock, abstime, clock,
+				    kind & MUTEX_KIND_PSHARED);
 		return e == ENOSYS ? EINVAL : e; /* glibc's answer without */
 	}
-	return futex_pi(m, kind, FUTEX_LOCK_PI, abstime);
+	return lwp_pi_lock(&m->m_lock, abstime, clock,
+			   kind & MUTEX_KIND_PSHARED);
 }
 
 static bool park_always(void *ctx)
@@ -903,7 +888,7 @@ NOINLINE static int pi_trylock(struct shim_mutex *m, int kind)
 		    &m->m_lock, &c, self, memory_order_acquire,
 		    memory_order_relaxed) ||
 	    ((c & WORD_OWNER_DIED) &&
-	     futex_pi(m, kind, FUTEX_TRYLOCK_PI, NULL) == 0))
+	     lwp_pi_trylock(&m->m_lock, kind & MUTEX_KIND_PSHARED) == 0))
 		return pi_taken(h, m, self);
 	if (h != NULL)
 		pending_clear(h);
@@ -918,7 +903,7 @@ static void pi_release_word(struct shim_mutex *m, int kind)
 	if (!atomic_compare_exchange_strong_explicit(&m->m_lock, &c, 0,
 						     memory_order_release,
 						     memory_order_relaxed))
-		futex_pi(m, kind, FUTEX_UNLOCK_PI, NULL);
+		lwp_pi_unlock(&m->m_lock, kind & MUTEX_KIND_PSHARED);
 }
 
 /* Release a non-robust PI m, held by the caller, for good. */
@@ -998,13 +983,9 @@ static int pp_load_base(struct pp_state *ps)
 	if (ps->ps_top != 0)
 		return 0;
 	struct sched_param p;
-	long pol = shim_syscall1(SYS_sched_getscheduler, 0);
-	if (pol < 0)
-		return (int)-pol;
-	long r = shim_syscall2(SYS_sched_getparam, 0, (long)&p);
-	if (r < 0)
-		return (int)-r;
-	ps->ps_policy = (int)pol;
+	int e = lwp_getparam(0, &ps->ps_policy, &p);
+	if (e != 0)
+		return e;
 	ps->ps_prio = p.sched_priority;
 	return 0;
 }
@@ -1025,10 +1006,9 @@ static int pp_run_at(struct pp_state *ps, int top)
 	int want = top > ps->ps_prio ? top : ps->ps_prio;
 	if (want != had) {
 		struct sched_param p = { .sched_priority = want };
-		long r = shim_syscall3(SYS_sched_setscheduler, 0,
-				       ps->ps_policy, (long)&p);
-		if (r < 0)
-			return (int)-r;
+		int e = lwp_setparam(0, ps->ps_policy, &p);
+		if (e != 0)
+			return e;
 		shim_sched_changed(shim_self());
 	}
 	ps->ps_top = top;
@@ -1226,9 +1206,9 @@ int mutex_pp_setsched(int policy, int prio)
 		return -1;
 	struct sched_param p = {
 		.sched_priority = ps->ps_top > prio ? ps->ps_top : prio };
-	long r = shim_syscall3(SYS_sched_setscheduler, 0, policy, (long)&p);
-	if (r < 0)
-		return (int)-r;
+	int e = lwp_setparam(0, policy, &p);
+	if (e != 0)
+		return e;
 	ps->ps_policy = policy;
 	ps->ps_prio = prio;
 	shim_sched_changed(shim_self());

@@ -11,10 +11,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 
-#include "arch_syscall.h"
+#include "compat/lwp.h"
 
 static inline long nocancel_result(long r)
 {
@@ -27,23 +26,22 @@ static inline long nocancel_result(long r)
 
 static inline int nocancel_open(const char *path, int flags, mode_t mode)
 {
-	return (int)nocancel_result(shim_syscall4(SYS_openat, AT_FDCWD,
-						  (long)path, flags, mode));
+	return (int)nocancel_result(lwp_open(path, flags, mode));
 }
 
 static inline ssize_t nocancel_read(int fd, void *buf, size_t n)
 {
-	return nocancel_result(shim_syscall3(SYS_read, fd, (long)buf, (long)n));
+	return nocancel_result(lwp_read(fd, buf, n));
 }
 
 static inline ssize_t nocancel_write(int fd, const void *buf, size_t n)
 {
-	return nocancel_result(shim_syscall3(SYS_write, fd, (long)buf, (long)n));
+	return nocancel_result(lwp_write(fd, buf, n));
 }
 
 static inline int nocancel_close(int fd)
 {
-	return (int)nocancel_result(shim_syscall1(SYS_close, fd));
+	return (int)nocancel_result(lwp_close(fd));
 }
 
 #endif

@@ -2,9 +2,8 @@
  * libshim/outbuf.c -- async-signal-safe formatted output (outbuf.h).
  */
 #include <errno.h>
-#include <sys/syscall.h>
 
-#include "arch_syscall.h"
+#include "compat/lwp.h"
 #include "libshim/outbuf.h"
 
 void out_flush(struct outbuf *o)
@@ -14,9 +13,7 @@ void out_flush(struct outbuf *o)
 	 * must not act inside a lock call or a signal handler; and errno
 	 * stays the interrupted code's. */
 	while (done < o->len) {
-		long w = shim_syscall3(SYS_write, o->fd,
-				       (long)(o->buf + done),
-				       (long)(o->len - done));
+		ssize_t w = lwp_write(o->fd, o->buf + done, o->len - done);
 		if (w == -EINTR)
 			continue;
 		if (w <= 0)

@@ -99,6 +99,12 @@
 #include "libshim/thread.h"
 #include "libshim/vg.h"
 
+/* The park layer never adopts a thread (see park_wait in park.h): it is
+ * handed the caller's descriptor.  Adoption may mmap and take the thread
+ * list's lock, itself a parking mutex; inside a bucket critical section
+ * or half-way through a wait, that would re-enter this layer. */
+#pragma GCC poison shim_self shim_adopt
+
 #define NOINLINE __attribute__((noinline))
 
 #define PARK_BUCKET_BITS 10 /* 1024 buckets: 64 KiB of .bss */
@@ -415,16 +421,12 @@ static void leave_wait(void)
 	in_wait--;
 }
 
-int park_wait(const void *key, bool (*validate)(void *ctx),
-	      void (*before_sleep)(void *ctx),
-	      void (*timed_out)(void *ctx, bool was_last), void *ctx,
-	      const struct timespec *abstime, clockid_t clock, unsigned flags,
-	      uintptr_t *token)
+int park_wait_self(struct shim_thread *td, const void *key,
+		   bool (*validate)(void *ctx), void (*before_sleep)(void *ctx),
+		   void (*timed_out)(void *ctx, bool was_last), void *ctx,
+		   const struct timespec *abstime, clockid_t clock,
+		   unsigned flags, uintptr_t *token)
 {
-	struct shim_thread *td = shim_self();
-	if (td == NULL)
-		return EAGAIN; /* no descriptor: the caller retries, spinning */
-
 	struct park_node n = {
 		.pn_key = key,
 		.pn_parker = &td->td_parker,

@@ -4,25 +4,31 @@
  * WTF and Rust's parking_lot).
  *
  * Every blocking wait of every process-private synchronisation object goes
- * through park_wait(); nothing else in libshim sleeps (process-shared
- * objects use lwp_wait_addr on their own address instead).
+ * through park_wait(); nothing else in libshim sleeps, except where the
+ * kernel must see the sleeper: process-shared, robust and priority-protect
+ * objects use lwp_wait_addr on their own word, priority-inheritance
+ * mutexes lwp_pi_lock (design.md, "The park layer").
  *
  * A key is any address; by convention the address of the object waited on.
  * Each key hashes to a bucket holding a small lock and a queue of parked
- * threads, in wake-up order: realtime priority first, then arrival.  The queue node lives in park_wait's stack frame: nothing is
- * allocated on the wait path.
+ * threads, in wake-up order: realtime priority first, then arrival.  The
+ * queue node lives in park_wait_self's stack frame: nothing is allocated
+ * on the wait path.
  *
- * Callbacks run with the key's bucket lock held.  They must be short, must
+ * Callbacks run with the key's bucket lock held (all but park_wait's
+ * before_sleep, which runs after it is dropped).  They must be short, must
  * not block, and must not call into the park layer.
  */
 #ifndef SHIM_PARK_H
 #define SHIM_PARK_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "common/visibility.h"
+#include "libshim/thread.h"
 
 /* park_wait flags. */
 #define PARK_CANCELLABLE 1u /* a cancellation point: see ECANCELED below */
@@ -47,7 +53,7 @@
  *     lock, a waker that changed the state validate reads either ran before
  *     validate (validate sees it) or runs after the thread is queued (the
  *     waker finds it): no wake-up can be lost.
- *  2. Enqueues the caller (FIFO), unlocks, calls before_sleep(ctx) if
+ *  2. Enqueues the caller (in wake-up order, above), unlocks, calls before_sleep(ctx) if
  *     non-NULL (no bucket lock held: this is where a condvar releases its
  *     mutex), then sleeps on the caller's lwp token.
  *  3. Returns 0 when an unpark_* call dequeued the caller; *token (if
@@ -74,11 +80,36 @@
  *  the wake-up that moved it is not lost; timed_out is not called.
  *  Otherwise signals never make it return early, and never lose a wake-up.
  */
-SHIM_HIDDEN int park_wait(const void *key, bool (*validate)(void *ctx),
-			  void (*before_sleep)(void *ctx),
-			  void (*timed_out)(void *ctx, bool was_last),
-			  void *ctx, const struct timespec *abstime,
-			  clockid_t clock, unsigned flags, uintptr_t *token);
+SHIM_HIDDEN int park_wait_self(struct shim_thread *self, const void *key,
+			       bool (*validate)(void *ctx),
+			       void (*before_sleep)(void *ctx),
+			       void (*timed_out)(void *ctx, bool was_last),
+			       void *ctx, const struct timespec *abstime,
+			       clockid_t clock, unsigned flags,
+			       uintptr_t *token);
+
+/*
+ * Every object's blocking call reaches the park layer here, and the
+ * thread is adopted here, on the caller's side, before the park layer is
+ * entered: adoption (self.c) may mmap and takes the thread list's lock, a
+ * libshim mutex that may itself park, so it must never run inside the
+ * park layer (park.c cannot call shim_self: it is poisoned there).  A
+ * thread that cannot be adopted (no memory for a descriptor) gets EAGAIN
+ * and its caller retries, spinning.  park_wait_self is the layer itself:
+ * self must be the calling thread's own descriptor.
+ */
+static inline int park_wait(const void *key, bool (*validate)(void *ctx),
+			    void (*before_sleep)(void *ctx),
+			    void (*timed_out)(void *ctx, bool was_last),
+			    void *ctx, const struct timespec *abstime,
+			    clockid_t clock, unsigned flags, uintptr_t *token)
+{
+	struct shim_thread *self = shim_self();
+	if (self == NULL)
+		return EAGAIN;
+	return park_wait_self(self, key, validate, before_sleep, timed_out,
+			      ctx, abstime, clock, flags, token);
+}
 
 /* Is the calling thread inside the park layer (a bucket lock held or being
  * taken, or queued)?  The SIGCANCEL handler must not unwind it there. */

@@ -9,11 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "arch_syscall.h"
 #include "libshim/mutex.h"
 #include "libshim/nocancel.h"
 #include "libshim/shim.h"
@@ -77,8 +75,7 @@ SHIM_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size,
 	pid_t tid = shim_thread_tid(t);
 	if (tid <= 0)
 		return ESRCH;
-	long r = shim_syscall3(SYS_sched_setaffinity, tid, size, (long)set);
-	return r < 0 ? (int)-r : 0;
+	return lwp_setaffinity(tid, size, set);
 }
 
 SHIM_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size,
@@ -87,12 +84,8 @@ SHIM_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size,
 	pid_t tid = shim_thread_tid(t);
 	if (tid <= 0)
 		return ESRCH;
-	long r = shim_syscall3(SYS_sched_getaffinity, tid, size, (long)set);
-	if (r < 0)
-		return (int)-r;
-	/* The kernel fills only its own mask size; glibc clears the rest. */
-	memset((char *)set + r, 0, size - (size_t)r);
-	return 0;
+	/* glibc clears the CPUs beyond the kernel's mask, as this does. */
+	return lwp_getaffinity(tid, size, set);
 }
 
 SHIM_EXPORT int pthread_setschedparam(pthread_t t, int policy,
@@ -105,9 +98,9 @@ SHIM_EXPORT int pthread_setschedparam(pthread_t t, int policy,
 				  : -1;
 	if (e >= 0)
 		return e;
-	long r = shim_syscall3(SYS_sched_setscheduler, tid, policy, (long)p);
-	if (r < 0)
-		return (int)-r;
+	e = lwp_setparam(tid, policy, p);
+	if (e != 0)
+		return e;
 	shim_sched_changed(shim_thread_from(t));
 	return 0;
 }
@@ -120,22 +113,15 @@ SHIM_EXPORT int pthread_getschedparam(pthread_t t, int *policy,
 		return ESRCH;
 	if (tid == shim_tid() && mutex_pp_getsched(policy, &p->sched_priority))
 		return 0;
-	long pol = shim_syscall1(SYS_sched_getscheduler, tid);
-	if (pol < 0)
-		return (int)-pol;
-	long r = shim_syscall2(SYS_sched_getparam, tid, (long)p);
-	if (r < 0)
-		return (int)-r;
-	*policy = (int)pol;
-	return 0;
+	return lwp_getparam(tid, policy, p);
 }
 
 int shim_rt_priority(void)
 {
 	struct sched_param p;
-	long pol = shim_syscall1(SYS_sched_getscheduler, 0);
-	if ((pol != SCHED_FIFO && pol != SCHED_RR) ||
-	    shim_syscall2(SYS_sched_getparam, 0, (long)&p) < 0)
+	int pol;
+	if (lwp_getparam(0, &pol, &p) != 0 ||
+	    (pol != SCHED_FIFO && pol != SCHED_RR))
 		return 0;
 	return p.sched_priority;
 }
@@ -149,9 +135,9 @@ SHIM_EXPORT int pthread_setschedprio(pthread_t t, int prio)
 	if (tid == shim_tid() && mutex_pp_getsched(&policy, &own))
 		return mutex_pp_setsched(policy, prio);
 	struct sched_param p = {.sched_priority = prio};
-	long r = shim_syscall2(SYS_sched_setparam, tid, (long)&p);
-	if (r < 0)
-		return (int)-r;
+	int e = lwp_setparam(tid, LWP_SCHED_KEEP, &p);
+	if (e != 0)
+		return e;
 	shim_sched_changed(shim_thread_from(t));
 	return 0;
 }
@@ -171,7 +157,7 @@ SHIM_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)
 SHIM_EXPORT int shim_pthread_yield(void) __asm__("pthread_yield");
 int shim_pthread_yield(void)
 {
-	shim_syscall0(SYS_sched_yield);
+	lwp_yield();
 	return 0;
 }
 

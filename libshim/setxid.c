@@ -53,15 +53,8 @@ bool shim_setxid_signal(const siginfo_t *si)
 
 static void send_request(struct shim_thread *td)
 {
-	siginfo_t si;
-	memset(&si, 0, sizeof si);
-	si.si_signo = SIGCANCEL;
-	si.si_code = SI_QUEUE;
-	si.si_pid = shim_pid();
-	si.si_uid = getuid();
-	si.si_value.sival_ptr = &req;
-	shim_syscall4(SYS_rt_tgsigqueueinfo, shim_pid(), *td->td_tidp, SIGCANCEL,
-		      (long)&si);
+	lwp_sigqueue(*td->td_tidp, SIGCANCEL,
+		     (union sigval){.sival_ptr = &req});
 }
 
 /* Run the system call in every libshim thread but the caller. */

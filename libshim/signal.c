@@ -6,10 +6,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch_syscall.h"
 #include "compat/glibc/signals.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
@@ -41,16 +39,7 @@ SHIM_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval value)
 	pid_t tid = shim_thread_tid(t);
 	if (tid <= 0)
 		return tid == 0 ? 0 : ESRCH;
-	siginfo_t si;
-	memset(&si, 0, sizeof si);
-	si.si_signo = sig;
-	si.si_code = SI_QUEUE;
-	si.si_pid = shim_pid();
-	si.si_uid = getuid();
-	si.si_value = value;
-	long r = shim_syscall4(SYS_rt_tgsigqueueinfo, shim_pid(), tid, sig,
-			       (long)&si);
-	return r < 0 ? (int)-r : 0;
+	return lwp_sigqueue(tid, sig, value);
 }
 
 SHIM_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
@@ -65,7 +54,5 @@ SHIM_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 		copy.__val[0] &= ~(1ul << (SIGCANCEL - 1) | 1ul << (SIGSETXID - 1));
 		set = &copy;
 	}
-	long r = shim_syscall4(SYS_rt_sigprocmask, how, (long)set, (long)old,
-			       _NSIG / 8);
-	return r < 0 ? (int)-r : 0;
+	return lwp_sigmask(how, set, old);
 }

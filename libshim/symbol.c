@@ -23,9 +23,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
-#include "arch_syscall.h"
+#include "compat/lwp.h"
 #include "libshim/diag.h"
 #include "libshim/symbol.h"
 
@@ -205,8 +204,7 @@ static void map_symtab(const struct link_map *map, struct symfile *f)
 				   : "/proc/self/exe";
 	/* Raw open and close: libshim's are cancellation points, which must
 	 * not act inside a lock call or a signal handler. */
-	int fd = (int)shim_syscall4(SYS_openat, AT_FDCWD, (long)path,
-				    O_RDONLY | O_CLOEXEC, 0);
+	int fd = lwp_open(path, O_RDONLY | O_CLOEXEC, 0);
 	struct stat st;
 	if (fd < 0)
 		return;
@@ -214,7 +212,7 @@ static void map_symtab(const struct link_map *map, struct symfile *f)
 			  ? mmap(NULL, (size_t)st.st_size, PROT_READ,
 				 MAP_PRIVATE, fd, 0)
 			  : MAP_FAILED;
-	shim_syscall1(SYS_close, fd);
+	lwp_close(fd);
 	if (p == MAP_FAILED)
 		return;
 	size_t size = (size_t)st.st_size;

@@ -22,11 +22,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arch.h"
-#include "arch_syscall.h"
 #include "libshim/attr.h"
 #include "libshim/lock.h"
 #include "libshim/park.h"
@@ -123,8 +121,7 @@ static _Noreturn void thread_start(void *arg)
 	tcb_list_enter(td->td_tp, td->td_user_stack);
 	/* Signals were blocked since before clone: now the thread can take
 	 * them, with the mask it inherited or its attribute names. */
-	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&td->td_sigmask, 0,
-		      _NSIG / 8);
+	lwp_sigmask(SIG_SETMASK, &td->td_sigmask, NULL);
 	shim_thread_exit(td->td_start(td->td_arg));
 }
 
@@ -164,8 +161,7 @@ SHIM_EXPORT int pthread_create(pthread_t *restrict res,
 	if (v.sigmask != NULL)
 		td->td_sigmask = *v.sigmask;
 	else
-		shim_syscall4(SYS_rt_sigprocmask, SIG_BLOCK, 0,
-			      (long)&td->td_sigmask, _NSIG / 8);
+		lwp_sigmask(SIG_BLOCK, NULL, &td->td_sigmask);
 
 	__atomic_add_fetch(&live_threads, 1, __ATOMIC_RELAXED);
 	tcb_count_thread(1);
@@ -234,7 +230,7 @@ void shim_thread_exit(void *result)
 	 * on a stack another thread may be about to reuse. */
 	sigset_t all;
 	memset(&all, 0xff, sizeof all);
-	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, _NSIG / 8);
+	lwp_sigmask(SIG_SETMASK, &all, NULL);
 
 	int s = __atomic_load_n(&td->td_state, __ATOMIC_RELAXED);
 	for (;;) {

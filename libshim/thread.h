@@ -6,8 +6,9 @@
  * TLS, at the top of their stack mapping.  Threads libshim did not create
  * (the main thread, threads glibc starts for timer_create or AIO) are
  * adopted on their first call that needs a descriptor: shim_self() gives
- * them one without allocating through malloc (self.c), the initial
- * thread's static, another's freed from glibc's exit path of that thread.
+ * them one without allocating through malloc (self.c): the initial
+ * thread's is static, another's is an anonymous mapping, unmapped from
+ * glibc's exit path of that thread.
  */
 #ifndef SHIM_THREAD_H
 #define SHIM_THREAD_H
@@ -101,8 +102,8 @@ SHIM_HIDDEN struct shim_thread *shim_adopt(void);
 
 /*
  * The calling thread's descriptor; adopts the thread on first use.
- * Returns NULL only when adoption could not allocate (callers that must
- * block then fail with EAGAIN rather than crash).
+ * Returns NULL only when adoption could not map a descriptor: park_wait
+ * then returns EAGAIN and its caller retries, spinning, rather than crash.
  */
 static inline struct shim_thread *shim_self(void)
 {

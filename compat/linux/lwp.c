@@ -63,11 +63,10 @@ int lwp_create(const ucontext_t *uc, unsigned flags, pid_t *tidp)
 	 * descriptor.  Its entry code installs the mask it should run with. */
 	sigset_t all, old;
 	memset(&all, 0xff, sizeof all);
-	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old,
-		      _NSIG / 8);
+	lwp_sigmask(SIG_SETMASK, &all, &old);
 	long r = arch_clone(cf, img, tidp, tidp,
 			    arch_mcontext_tp(&uc->uc_mcontext));
-	shim_syscall4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, _NSIG / 8);
+	lwp_sigmask(SIG_SETMASK, &old, NULL);
 	return r < 0 ? (int)-r : 0;
 }
 
@@ -85,7 +84,7 @@ pid_t lwp_self(void)
 
 int lwp_kill(pid_t tid, int sig)
 {
-	long r = shim_syscall3(SYS_tgkill, shim_syscall0(SYS_getpid), tid, sig);
+	long r = shim_syscall3(SYS_tgkill, lwp_getpid(), tid, sig);
 	return r < 0 ? (int)-r : 0;
 }
 

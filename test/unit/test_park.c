@@ -20,6 +20,7 @@
 #include "testutil.h"
 
 #include "libshim/park.h"
+#include "libshim/shim.h"
 #include "libshim/thread.h"
 
 static void wait_until(_Atomic int *counter, int value)
@@ -236,6 +237,32 @@ static void test_timeout_negative_and_past(void **state)
 				   &past, CLOCK_MONOTONIC, 0, NULL),
 			 ETIMEDOUT);
 	assert_int_equal(c.calls, 2);
+}
+
+/* The park layer itself never adopts: a thread whose descriptor is not
+ * known (cleared here, as for a thread libshim did not make) is handed
+ * one by park_wait's caller side, and the layer creates none, on the
+ * refused, the timed-out and the cancellable path alike. */
+static void test_park_layer_never_adopts(void **state)
+{
+	(void)state;
+	struct shim_thread *self = shim_self();
+	assert_non_null(self);
+	int key = 0;
+	struct timeout_ctx c = { 0, false };
+	struct timespec past = { 1, 0 };
+	shim_set_self(NULL);
+	int refused = park_wait_self(self, &key, never, NULL, NULL, NULL, NULL,
+				     CLOCK_MONOTONIC, PARK_CANCELLABLE, NULL);
+	int timed = park_wait_self(self, &key, always, NULL, record_timeout,
+				   &c, &past, CLOCK_MONOTONIC,
+				   PARK_CANCELLABLE | PARK_INTERRUPTIBLE, NULL);
+	struct shim_thread *after = shim_self_if_known();
+	shim_set_self(self);
+	assert_null(after);
+	assert_int_equal(refused, EAGAIN);
+	assert_int_equal(timed, ETIMEDOUT);
+	assert_int_equal(c.calls, 1);
 }
 
 /* was_last is false while another thread stays queued on the key. */
@@ -568,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_realtime),
 		cmocka_unit_test(test_timeout_monotonic),
 		cmocka_unit_test(test_timeout_negative_and_past),
+		cmocka_unit_test(test_park_layer_never_adopts),
 		cmocka_unit_test(test_timeout_was_last_false_with_others),
 		cmocka_unit_test(test_unpark_all_count),
 		cmocka_unit_test(test_requeue),
