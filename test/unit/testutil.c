@@ -1,4 +1,5 @@
 /* test/unit/testutil.c -- see testutil.h. */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -105,4 +107,38 @@ long task_stat_field(pid_t tid, int field)
 bool thread_asleep(pid_t tid)
 {
 	return task_stat_field(tid, 3) == 'S';
+}
+
+bool testutil_emulated(void)
+{
+	char line[64] = "";
+	FILE *f = fopen("/proc/thread-self/syscall", "r");
+	if (f == NULL)
+		return false;
+	/* The read below is the call the line describes. */
+	if (fgets(line, sizeof line, f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	return strtol(line, NULL, 10) != SYS_read;
+}
+
+static _Atomic int skipped;
+
+void testutil_note_skip(const char *why)
+{
+	fprintf(stderr, "skipped: %s\n", why);
+	skipped = 1;
+}
+
+int testutil_status(int failed)
+{
+	return failed ? failed : skipped ? 77 : 0;
+}
+
+bool testutil_no_robust_lists(void)
+{
+	void *head;
+	size_t len;
+	return syscall(SYS_get_robust_list, 0, &head, &len) != 0 &&
+	       errno == ENOSYS;
 }
