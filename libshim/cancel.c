@@ -40,7 +40,7 @@
 /* glibc's __pthread_unwind_buf_t with its private words named. */
 struct shim_cleanup {
 	struct {
-		long jb[8];
+		long jb[sizeof(__jmp_buf) / sizeof(long)]; /* the CPU's jmp_buf */
 		int mask_was_saved;
 	} jmp[1];
 	struct shim_cleanup *prev;

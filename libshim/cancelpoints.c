@@ -347,16 +347,22 @@ SHIM_EXPORT int usleep(useconds_t us)
 	return nanosleep(&ts, NULL);
 }
 
+/* ppoll watching nothing, with no deadline, sleeps until a handler runs,
+ * as pause does.  One way on every CPU: arm64 has no pause, poll or
+ * epoll_wait system call (glibc uses the same successors there). */
 SHIM_EXPORT int pause(void)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_pause, 0, 0, 0, 0, 0, 0));
+	return errno_ret(CANCEL_SYSCALL(SYS_ppoll, 0, 0, 0, 0, 0, 0));
 }
 
 /* Waiting for descriptors */
 
 SHIM_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_poll, fds, n, timeout_ms, 0, 0, 0));
+	struct timespec ts = { .tv_sec = timeout_ms / 1000,
+			       .tv_nsec = timeout_ms % 1000 * 1000000l };
+	return errno_ret(CANCEL_SYSCALL(SYS_ppoll, fds, n,
+					timeout_ms < 0 ? NULL : &ts, 0, 0, 0));
 }
 
 /* ppoll and pselect must leave *timeout alone; the kernel writes the
@@ -420,7 +426,7 @@ SHIM_EXPORT int select(int n, fd_set *rd, fd_set *wr, fd_set *ex,
 SHIM_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max,
 			   int timeout_ms)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_epoll_wait, epfd, ev, max,
+	return errno_ret(CANCEL_SYSCALL(SYS_epoll_pwait, epfd, ev, max,
 					timeout_ms, 0, 0));
 }
 

@@ -1520,7 +1520,8 @@ SHIM_EXPORT int pthread_mutex_init(pthread_mutex_t *pm,
 	    protocol != PTHREAD_PRIO_INHERIT)
 		return ENOTSUP;
 	struct shim_mutex *m = shim_mutex(pm);
-	memset(m, 0, sizeof *m);
+	/* All of it, as glibc: arm64's object is 8 bytes past the fields. */
+	memset(pm, 0, sizeof *pm);
 	int kind = a & ~ATTR_FLAG_BITS;
 	if (a & ATTR_ROBUST)
 		kind |= MUTEX_KIND_ROBUST | MUTEX_KIND_PSHARED;

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdatomic.h>
+#include <stddef.h>
 
 #include "arch.h"
 #include "libshim/spinwait.h"
@@ -31,7 +32,12 @@ struct shim_mutex {
 	short m_elision;         /* __elision */
 	void *m_list[2];         /* __list: __prev, __next (robust list) */
 };
-_Static_assert(sizeof(struct shim_mutex) == sizeof(pthread_mutex_t),
+/* arm64's glibc has one int __spins for __spins and __elision (neither
+ * used here) and pads pthread_mutex_t to 48 bytes: the fields used sit
+ * at the same offsets there. */
+_Static_assert(sizeof(struct shim_mutex) <= sizeof(pthread_mutex_t) &&
+	       offsetof(struct shim_mutex, m_list) ==
+		       offsetof(pthread_mutex_t, __data.__list),
 	       "pthread_mutex_t layout");
 
 /* Lock word of a process-private mutex. */

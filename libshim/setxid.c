@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "arch_syscall.h"
+#include "compat/glibc/tcb.h"
 #include "compat/glibc/signals.h"
 #include "libshim/nocancel.h"
 #include "libshim/shim.h"
@@ -97,7 +98,7 @@ static int broadcast(long nr, long a, long b, long c)
 		static int(*real) params;                                     \
 		if (real == NULL)                                              \
 			real = (int(*) params)dlvsym(RTLD_NEXT, #name,         \
-						     "GLIBC_2.2.5");          \
+						     GLIBC_BASE_VERSION);          \
 		int ret_ = real args;                                          \
 		if (ret_ == 0 && shim_threads_exist())                         \
 			broadcast(nr, (long)(a), (long)(b), (long)(c));        \

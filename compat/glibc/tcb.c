@@ -84,6 +84,8 @@ static void check_descriptor(const unsigned int *d, unsigned bits,
 {
 	if (d == NULL)
 		refuse(name);
+	/* The descriptors count from the start of struct pthread. */
+	off -= TCB_OFF_PTHREAD;
 	if (d[0] != bits || d[2] != off) {
 		char msg[160];
 		snprintf(msg, sizeof msg, "%s is {%u,%u,%u}, expected offset %u",
@@ -271,12 +273,17 @@ static bool glibc_tcb_as_expected(char *tp)
 {
 	void *head = NULL;
 	size_t len = 0;
-	if (shim_syscall3(SYS_get_robust_list, 0, (long)&head, (long)&len) != 0)
-		return false;
-	return AT(tp, TCB_OFF_TCB, char *) == tp &&
-	       AT(tp, TCB_OFF_SELF, char *) == tp &&
+	long r = shim_syscall3(SYS_get_robust_list, 0, (long)&head, (long)&len);
+	/* qemu-user has no robust lists (ENOSYS, to glibc too): then glibc
+	 * registered nothing to compare with. */
+	bool robust_ok = r == -ENOSYS ||
+			 (r == 0 && head == tp + TCB_OFF_ROBUST_HEAD && len == 24);
+	pthread_t (*self)(void) = (pthread_t (*)(void))dlvsym(
+		RTLD_NEXT, "pthread_self", GLIBC_BASE_VERSION);
+	return tcb_layout_header_ok(tp) && self != NULL &&
+	       (char *)self() == tp + TCB_OFF_PTHREAD &&
 	       AT(tp, TCB_OFF_TID, pid_t) == (pid_t)shim_syscall0(SYS_gettid) &&
-	       head == tp + TCB_OFF_ROBUST_HEAD && len == 24 &&
+	       robust_ok &&
 	       AT(tp, TCB_OFF_SPECIFIC, char *) == tp + TCB_OFF_SPECIFIC_1STBLOCK;
 }
 
@@ -300,12 +307,12 @@ static void switch_glibc_to_threads(char *tp)
 	typedef int (*create_fn)(pthread_t *, const pthread_attr_t *,
 				 void *(*)(void *), void *);
 	create_fn create = (create_fn)dlvsym(RTLD_NEXT, "pthread_create",
-					     "GLIBC_2.2.5");
+					     GLIBC_BASE_VERSION);
 	int (*attr_init)(pthread_attr_t *) = (int (*)(pthread_attr_t *))dlvsym(
-		RTLD_NEXT, "pthread_attr_init", "GLIBC_2.2.5");
+		RTLD_NEXT, "pthread_attr_init", GLIBC_BASE_VERSION);
 	int (*attr_setguardsize)(pthread_attr_t *, size_t) =
 		(int (*)(pthread_attr_t *, size_t))dlvsym(
-			RTLD_NEXT, "pthread_attr_setguardsize", "GLIBC_2.2.5");
+			RTLD_NEXT, "pthread_attr_setguardsize", GLIBC_BASE_VERSION);
 	if (!create || !attr_init || !attr_setguardsize)
 		refuse("glibc's pthread_create or its attributes are missing");
 	pthread_attr_t a;
@@ -338,7 +345,7 @@ static void switch_glibc_to_threads(char *tp)
 	    __libc_single_threaded)
 		refuse("glibc did not switch to multi-threaded mode");
 	_IO_enable_locks();
-	AT(tp, TCB_OFF_MULTIPLE_THREADS, int) = 1;
+	tcb_layout_set_threaded(tp);
 }
 
 void tcb_host_init(void)
@@ -379,7 +386,7 @@ void tcb_host_init(void)
 	if (!glibc_tcb_as_expected(tp))
 		refuse("a glibc-built TCB does not have the expected layout");
 	glibc_pthread_exit = (void (*)(void *))dlvsym(RTLD_NEXT, "pthread_exit",
-						      "GLIBC_2.2.5");
+						      GLIBC_BASE_VERSION);
 	if (!glibc_pthread_exit)
 		refuse("glibc's pthread_exit is missing");
 	switch_glibc_to_threads(tp);
@@ -390,28 +397,19 @@ size_t tcb_area_size(void)
 	if (static_size == 0) { /* asked before tcb_host_init */
 		size_t size, align;
 		_dl_get_tls_static_info(&size, &align);
-		return size + (align < 64 ? 64 : align);
+		return size + (align < 64 ? 64 : align) + TCB_AREA_EXTRA;
 	}
-	return static_size + static_align;
+	return static_size + static_align + TCB_AREA_EXTRA;
 }
 
 void *tcb_create(void *area_top)
 {
 	char *creator = arch_thread_pointer();
-	char *tp = (char *)(((uintptr_t)area_top - TCB_SIZEOF_PTHREAD) &
-			    ~(uintptr_t)(static_align - 1));
+	char *tp = tcb_layout_tp((uintptr_t)area_top, static_size,
+				 static_align);
 	if (_dl_allocate_tls(tp) == NULL) /* dtv from malloc; TLS images */
 		return NULL;
-	AT(tp, TCB_OFF_TCB, char *) = tp;
-	AT(tp, TCB_OFF_SELF, char *) = tp;
-	/* Without it glibc's fastbins drop their lock prefix. */
-	AT(tp, TCB_OFF_MULTIPLE_THREADS, int) = 1;
-	AT(tp, TCB_OFF_STACK_GUARD, uintptr_t) =
-		AT(creator, TCB_OFF_STACK_GUARD, uintptr_t);
-	AT(tp, TCB_OFF_POINTER_GUARD, uintptr_t) =
-		AT(creator, TCB_OFF_POINTER_GUARD, uintptr_t);
-	AT(tp, TCB_OFF_FEATURE_1, unsigned) =
-		AT(creator, TCB_OFF_FEATURE_1, unsigned);
+	tcb_layout_header_init(tp, creator);
 	/* Off glibc's lists until the thread runs (tcb_list_enter).  Its
 	 * stack is not glibc's: a forked child puts the entry back on
 	 * _dl_stack_user, where glibc never frees a stack. */

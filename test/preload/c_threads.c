@@ -300,12 +300,22 @@ static void test_errno(void)
 
 /* --- setjmp/longjmp, and the guards in the TCB --------------------------- */
 
+/* x86_64 keeps both guards in the TCB; arm64 keeps them in ld.so, one
+ * pair for every thread, so there is nothing per thread to compare. */
+#ifdef __x86_64__
 static uintptr_t fs_word(unsigned long offset)
 {
 	uintptr_t v;
 	__asm__ volatile("movq %%fs:(%1), %0" : "=r"(v) : "r"(offset));
 	return v;
 }
+#define STACK_GUARD() fs_word(0x28)
+#define POINTER_GUARD() fs_word(0x30)
+#else
+extern const uintptr_t __stack_chk_guard, __pointer_chk_guard;
+#define STACK_GUARD() __stack_chk_guard
+#define POINTER_GUARD() __pointer_chk_guard
+#endif
 
 /* glibc copies both guards from the creating thread (code in the process
  * compares canaries and demangles pointers mangled by other threads, e.g.
@@ -333,9 +343,9 @@ static void *jmp_thread(void *p)
 {
 	struct jmp_arg *a = p;
 
-	CHECK(fs_word(0x28) == main_stack_guard, "thread %d: stack guard differs",
+	CHECK(STACK_GUARD() == main_stack_guard, "thread %d: stack guard differs",
 	      a->id);
-	CHECK(fs_word(0x30) == main_pointer_guard, "thread %d: pointer guard differs",
+	CHECK(POINTER_GUARD() == main_pointer_guard, "thread %d: pointer guard differs",
 	      a->id);
 	for (int i = 0; i < 1000; i++) {
 		jmp_buf env;
@@ -358,8 +368,8 @@ static void test_jmp(void)
 {
 	struct jmp_arg args[JMP_THREADS];
 
-	main_stack_guard = fs_word(0x28);
-	main_pointer_guard = fs_word(0x30);
+	main_stack_guard = STACK_GUARD();
+	main_pointer_guard = POINTER_GUARD();
 	CHECK(main_stack_guard != 0, "main thread has no stack guard");
 	for (int i = 0; i < JMP_THREADS; i++)
 		args[i].id = i;

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "priotest.h"
+#include "tcb_layout.h" /* GLIBC_BASE_VERSION */
 #include "testutil.h"
 
 const int types[4] = { PTHREAD_MUTEX_NORMAL, PTHREAD_MUTEX_RECURSIVE,
@@ -33,7 +34,7 @@ const int types[4] = { PTHREAD_MUTEX_NORMAL, PTHREAD_MUTEX_RECURSIVE,
 /* glibc's own functions, as a program without libshim calls them. */
 void *glibc_fn(const char *name)
 {
-	void *f = dlvsym(RTLD_NEXT, name, "GLIBC_2.2.5");
+	void *f = dlvsym(RTLD_NEXT, name, GLIBC_BASE_VERSION);
 	assert_non_null(f);
 	return f;
 }

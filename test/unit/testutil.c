@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -140,4 +141,38 @@ void release_stalled(void)
 	close(stall_pipe[1]);
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	assert_int_equal(sigaction(SIGUSR1, &dfl, NULL), 0);
+}
+
+bool testutil_emulated(void)
+{
+	char line[64] = "";
+	FILE *f = fopen("/proc/thread-self/syscall", "r");
+	if (f == NULL)
+		return false;
+	/* The read below is the call the line describes. */
+	if (fgets(line, sizeof line, f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	return strtol(line, NULL, 10) != SYS_read;
+}
+
+static _Atomic int skipped;
+
+void testutil_note_skip(const char *why)
+{
+	fprintf(stderr, "skipped: %s\n", why);
+	skipped = 1;
+}
+
+int testutil_status(int failed)
+{
+	return failed ? failed : skipped ? 77 : 0;
+}
+
+bool testutil_no_robust_lists(void)
+{
+	void *head;
+	size_t len;
+	return syscall(SYS_get_robust_list, 0, &head, &len) != 0 &&
+	       errno == ENOSYS;
 }

@@ -48,3 +48,24 @@ void stall_thread(pthread_t t);
 void release_stalled(void);
 
 #endif
+
+/*
+ * What a user-mode emulator (qemu-user, doc/aarch64.md) cannot give a
+ * test, probed rather than assumed: testutil_emulated() is true when
+ * /proc reports another system call than the read(2) the calling thread
+ * is in (the emulator's host call).  TESTUTIL_SKIP(why) skips the calling
+ * cmocka test with its reason; testutil_status(failed) is then 77 (the
+ * binary is a skip, never a pass) unless a test failed.
+ */
+bool testutil_emulated(void);
+void testutil_note_skip(const char *why);
+#define TESTUTIL_SKIP(why)                                                     \
+	do {                                                                   \
+		testutil_note_skip(why);                                       \
+		skip();                                                        \
+	} while (0)
+int testutil_status(int failed);
+
+/* The kernel keeps no robust futex list for this process (ENOSYS:
+ * qemu-user), so an owner's death is never reported to its mutexes. */
+bool testutil_no_robust_lists(void);

@@ -11,8 +11,13 @@
 #ifndef SHIM_COMPAT_GLIBC_TCB_LAYOUT_H
 #define SHIM_COMPAT_GLIBC_TCB_LAYOUT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/* The base symbol version of x86_64's glibc. */
+#define GLIBC_BASE_VERSION "GLIBC_2.2.5"
 
 /* struct pthread offsets on glibc 2.34..2.40 x86_64 (glibc-tcb.md). */
 enum {
@@ -38,6 +43,7 @@ enum {
 	TCB_OFF_GUARDSIZE = 1696,
 	TCB_OFF_RES = 1720,              /* struct __res_state (__resp) */
 	TCB_SIZEOF_PTHREAD = 2368,
+	TCB_OFF_PTHREAD = 0,             /* glibc's pthread_t is the tp */
 };
 
 /* struct pthread declares list_t list; pid_t tid; void *robust_prev;
@@ -50,6 +56,49 @@ _Static_assert(TCB_OFF_ROBUST_HEAD == TCB_OFF_ROBUST_PREV + sizeof(void *),
 _Static_assert(TCB_OFF_USER_STACK == TCB_OFF_REPORT_EVENTS + 1,
 	       "user_stack follows report_events");
 _Static_assert(sizeof(pid_t) == 4, "tcb_self_tid reads 32 bits");
+
+/* Bytes of a TCB area beyond glibc's static TLS size and alignment:
+ * none, struct pthread is part of dl_tls_static_size (variant II). */
+enum { TCB_AREA_EXTRA = 0 };
+
+/* The thread pointer of a TCB built in an area ending at area_top:
+ * struct pthread at the top, the static TLS below it. */
+static inline char *tcb_layout_tp(uintptr_t area_top, size_t static_size,
+				  size_t align)
+{
+	(void)static_size;
+	return (char *)((area_top - TCB_SIZEOF_PTHREAD) &
+			~(uintptr_t)(align - 1));
+}
+
+/* tcbhead_t, struct pthread's first member: self pointers, and what
+ * glibc's pthread_create copies from the creator. */
+static inline void tcb_layout_header_init(char *tp, const char *creator)
+{
+	*(char **)(tp + TCB_OFF_TCB) = tp;
+	*(char **)(tp + TCB_OFF_SELF) = tp;
+	/* Without it glibc's fastbins drop their lock prefix. */
+	*(int *)(tp + TCB_OFF_MULTIPLE_THREADS) = 1;
+	*(uintptr_t *)(tp + TCB_OFF_STACK_GUARD) =
+		*(const uintptr_t *)(creator + TCB_OFF_STACK_GUARD);
+	*(uintptr_t *)(tp + TCB_OFF_POINTER_GUARD) =
+		*(const uintptr_t *)(creator + TCB_OFF_POINTER_GUARD);
+	*(unsigned *)(tp + TCB_OFF_FEATURE_1) =
+		*(const unsigned *)(creator + TCB_OFF_FEATURE_1);
+}
+
+/* A glibc-built TCB points at itself. */
+static inline bool tcb_layout_header_ok(const char *tp)
+{
+	return *(char *const *)(tp + TCB_OFF_TCB) == tp &&
+	       *(char *const *)(tp + TCB_OFF_SELF) == tp;
+}
+
+/* What glibc's pthread_create sets in the creator's TCB. */
+static inline void tcb_layout_set_threaded(char *tp)
+{
+	*(int *)(tp + TCB_OFF_MULTIPLE_THREADS) = 1;
+}
 
 /* The calling thread's kernel tid, which glibc keeps in its TCB (no
  * system call): one load through the thread pointer. */

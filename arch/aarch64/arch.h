@@ -1,0 +1,82 @@
+/*
+ * arch/aarch64/arch.h -- what the portable layers need of the CPU (arm64,
+ * Linux, LP64).  The same interface as arch/x86_64/arch.h.
+ */
+#ifndef SHIM_ARCH_H
+#define SHIM_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <ucontext.h>
+
+#include "common/visibility.h"
+
+/*
+ * arch_mcontext_init(mc, entry, arg, stack_top, tp): fill mc so that an LWP
+ * started from it (lwp_create) runs the trampoline, which
+ *   1. installs tp in tpidr_el0 before any C runs;
+ *   2. aligns the stack below stack_top to 16 bytes (AAPCS64);
+ *   3. marks the outermost frame (x29 = x30 = 0) so backtraces stop;
+ *   4. calls entry(arg), which must not return.
+ * Registers used (the trampoline's contract): pc = trampoline,
+ * sp = stack_top, x19 = entry, x20 = arg, x21 = tp.  The rest are zeroed.
+ */
+SHIM_HIDDEN void arch_mcontext_init(mcontext_t *mc, void (*entry)(void *),
+				    void *arg, void *stack_top, void *tp);
+
+/* The thread pointer arch_mcontext_init put in mc: lwp_create has the
+ * kernel install it too (CLONE_SETTLS). */
+static inline void *arch_mcontext_tp(const mcontext_t *mc)
+{
+	return (void *)(uintptr_t)mc->regs[21];
+}
+
+/*
+ * The register image a new LWP starts from, on its own stack (see
+ * arch/x86_64/arch.h for why): x0..x30, sp and pc, 16-byte aligned below
+ * mc's stack pointer (AAPCS64 has no red zone).  mcontext_t's 4 KiB of
+ * FP/SIMD reserve is not part of it: a new LWP starts with none.
+ */
+SHIM_HIDDEN void *arch_clone_image_at(const mcontext_t *mc, size_t *span);
+SHIM_HIDDEN void arch_clone_image(void *img, const mcontext_t *mc);
+
+/*
+ * clone(2) whose child loads the image at child_sp (clone.S).  Same
+ * argument order as on x86_64; arm64's kernel takes tls before ctid.
+ * Returns the child's tid or -errno in the parent.
+ */
+SHIM_HIDDEN long arch_clone(unsigned long flags, void *child_sp, pid_t *ptid,
+			    pid_t *ctid, void *tls);
+
+/* The trampoline itself (trampoline.S); never called from C. */
+SHIM_HIDDEN void arch_lwp_trampoline(void);
+
+/* Signal-return trampoline for raw rt_sigaction (sigreturn.S). */
+SHIM_HIDDEN void arch_sigreturn(void);
+
+/* The thread pointer of the calling thread: TPIDR_EL0, which points at
+ * glibc's tcbhead_t (TLS variant I: struct pthread lies below it). */
+static inline void *arch_thread_pointer(void)
+{
+	void *tp;
+	__asm__("mrs %0, tpidr_el0" : "=r"(tp));
+	return tp;
+}
+
+/* A cheap, monotonic count (the generic timer's virtual counter), for
+ * measuring short intervals against each other, never against time. */
+static inline uint64_t arch_cycles(void)
+{
+	uint64_t v;
+	__asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+
+/* Tell the CPU we are in a spin-wait loop. */
+static inline void arch_spin_pause(void)
+{
+	__asm__ volatile("yield" ::: "memory");
+}
+
+#endif
