@@ -155,6 +155,7 @@ allocate_once (void **place, void *(*allocate) (void *), void (*deallocate)
 }
 """
 MALLOC_DEBUG = "/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0"
+THREAD_DB = "/usr/lib/x86_64-linux-gnu/libthread_db.so.1"
 # The part of glibc's <atomic.h> the tests and their modules use
 # (tst-rwlock20, tst-join7mod; internaltypes.h), on the compiler's
 # builtins as glibc's own C11-model macros are.
@@ -258,6 +259,11 @@ def collect(src):
                 (opens if m.group(2) else links).setdefault(
                     m.group(1), []).extend(OBJPFX_DEP.findall(m.group(3)))
 
+    # tst-cancelx7-ARGS = $(tst-cancel7-ARGS)
+    for name, value in args.items():
+        args[name] = re.sub(r"\$\((tst-[\w-]+)-ARGS\)",
+                            lambda m: args.get(m.group(1), ""), value)
+
     def entry(name, source, listed):
         return {"source": source,
                 "cflags": flags.get(("CFLAGS", name.replace(".so", "")), []),
@@ -317,7 +323,17 @@ def support_library(src, work, jobs):
                          text).group(1).split()
     objdir = work / "support-obj"
     objdir.mkdir(exist_ok=True)
-    defines = ['-D%s="%s"' % (p, src) for p in SUPPORT_PATHS]
+    # The build tree's place for the support paths is the source tree,
+    # except for what a test opens there: glibc's libthread_db, which
+    # tst-pthread-gdb-attach hands to gdb, is the installed one.
+    tree = work / "objdir"
+    (tree / "nptl_db").mkdir(parents=True, exist_ok=True)
+    for name in ("libthread_db.so", "libthread_db.so.1"):
+        target = tree / "nptl_db" / name
+        if not target.is_symlink():
+            target.symlink_to(THREAD_DB)
+    defines = ['-D%s="%s"' % (p, tree if p == "OBJDIR_PATH" else src)
+               for p in SUPPORT_PATHS]
 
     def compile_one(routine):
         obj = objdir / (routine + ".o")
