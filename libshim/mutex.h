@@ -66,7 +66,7 @@ static inline struct shim_mutex *shim_mutex(pthread_mutex_t *m)
  * priority-inheritance ones, whose waiters the kernel queues; and
  * priority-protection ones, whose waiters sleep on the word as glibc's do.
  */
-static inline bool mutex_is_pshared(struct shim_mutex *m)
+static inline bool mutex_waits_outside_park(struct shim_mutex *m)
 {
 	return atomic_load_explicit(&m->m_kind, memory_order_relaxed) &
 	       (MUTEX_KIND_PSHARED | MUTEX_KIND_ROBUST | MUTEX_KIND_PI |

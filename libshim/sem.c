@@ -272,8 +272,7 @@ static int sem_wait_common(struct sem *sem, const struct timespec *abstime,
 {
 	if (sem_take(sem))
 		return 0;
-	/* The kernel refuses a negative deadline; it has simply passed. */
-	if (abstime != NULL && abstime->tv_sec < 0)
+	if (shim_deadline_passed(abstime))
 		return sem_fail(ETIMEDOUT);
 	for (;;) {
 		sem_spin(sem);

@@ -65,6 +65,13 @@ static inline bool shim_timespec_valid(const struct timespec *ts)
 	return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
 }
 
+/* A deadline before the epoch has passed: the kernel refuses one
+ * (EINVAL), glibc and POSIX time out at once, and so does libshim. */
+static inline bool shim_deadline_passed(const struct timespec *abstime)
+{
+	return abstime != NULL && abstime->tv_sec < 0;
+}
+
 /* Only these two clocks may be waited on (pthread_*_clock*). */
 static inline bool shim_clock_valid(clockid_t c)
 {
