@@ -131,6 +131,18 @@ static int pi_taken(struct robust_list_head *h, struct shim_mutex *m,
 	return 0;
 }
 
+/* A robust m is named in list_op_pending while it is taken: its list
+ * head, else NULL. */
+static struct robust_list_head *pi_pending_set(struct shim_mutex *m,
+					       int kind)
+{
+	if (!(kind & MUTEX_KIND_ROBUST))
+		return NULL;
+	struct robust_list_head *h = tcb_robust_head();
+	pending_set(h, m);
+	return h;
+}
+
 NOINLINE static int pi_lock(struct shim_mutex *m, int kind,
 			    const struct timespec *abstime, clockid_t clock)
 {
@@ -139,10 +151,7 @@ NOINLINE static int pi_lock(struct shim_mutex *m, int kind,
 	/* NORMAL and ADAPTIVE go on to the kernel's EDEADLK: see pi_stuck. */
 	if (word_held_by_caller(m) && type_tracks_owner(type))
 		return owner_relock(m, type);
-	struct robust_list_head *h =
-		(kind & MUTEX_KIND_ROBUST) ? tcb_robust_head() : NULL;
-	if (h != NULL)
-		pending_set(h, m);
+	struct robust_list_head *h = pi_pending_set(m, kind);
 	int r = pi_acquire(m, kind, self, abstime, clock);
 	if (r == 0)
 		return pi_taken(h, m, self);
@@ -158,10 +167,7 @@ NOINLINE static int pi_trylock(struct shim_mutex *m, int kind)
 	/* EDEADLK for ERRORCHECK, as glibc's PI trylock (not EBUSY). */
 	if (word_held_by_caller(m) && type_tracks_owner(type))
 		return owner_relock(m, type);
-	struct robust_list_head *h =
-		(kind & MUTEX_KIND_ROBUST) ? tcb_robust_head() : NULL;
-	if (h != NULL)
-		pending_set(h, m);
+	struct robust_list_head *h = pi_pending_set(m, kind);
 	int c = 0;
 	/* A dead owner's word may have a waiter the kernel is handing it
 	 * to: only the kernel may take it (EAGAIN while it is doing so). */
