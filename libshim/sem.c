@@ -116,17 +116,10 @@ static const _Atomic int *sem_value_word(struct sem *sem)
 	return (const _Atomic int *)&sem->s_data;
 }
 
-/* The -1/errno convention of the sem_* functions, in one place. */
-static int sem_fail(int err)
-{
-	errno = err;
-	return -1;
-}
-
 SHIM_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {
 	if (value > SEM_VALUE_MAX)
-		return sem_fail(EINVAL);
+		return shim_fail(EINVAL);
 	struct sem *sem = sem_of(s);
 	__atomic_store_n(&sem->s_data, value, __ATOMIC_RELAXED);
 	sem->s_shared = pshared ? SEM_SHARED : 0;
@@ -154,7 +147,7 @@ SHIM_EXPORT int sem_post(sem_t *s)
 	uint64_t d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
 	do {
 		if (sem_value(d) == SEM_VALUE_MAX)
-			return sem_fail(EOVERFLOW);
+			return shim_fail(EOVERFLOW);
 		/* Release: what the poster wrote is visible to the taker. */
 	} while (!__atomic_compare_exchange_n(&sem->s_data, &d, d + 1, true,
 					      __ATOMIC_RELEASE,
@@ -273,7 +266,7 @@ static int sem_wait_common(struct sem *sem, const struct timespec *abstime,
 	if (sem_take(sem))
 		return 0;
 	if (shim_deadline_passed(abstime))
-		return sem_fail(ETIMEDOUT);
+		return shim_fail(ETIMEDOUT);
 	for (;;) {
 		sem_spin(sem);
 		if (sem_take(sem))
@@ -292,7 +285,7 @@ static int sem_wait_common(struct sem *sem, const struct timespec *abstime,
 		if (err == ECANCELED || err == EINTR)
 			shim_testcancel();
 		if (err != ECANCELED)
-			return sem_fail(err);
+			return shim_fail(err);
 	}
 }
 
@@ -327,7 +320,7 @@ SHIM_EXPORT int sem_timedwait(sem_t *restrict s,
 			      const struct timespec *restrict abstime)
 {
 	if (!shim_timespec_valid(abstime))
-		return sem_fail(EINVAL);
+		return shim_fail(EINVAL);
 	shim_testcancel();
 	return sem_wait_call(sem_of(s), abstime, CLOCK_REALTIME);
 }
@@ -336,7 +329,7 @@ SHIM_EXPORT int sem_clockwait(sem_t *restrict s, clockid_t clock,
 			      const struct timespec *restrict abstime)
 {
 	if (!shim_clock_valid(clock) || !shim_timespec_valid(abstime))
-		return sem_fail(EINVAL);
+		return shim_fail(EINVAL);
 	return sem_wait_call(sem_of(s), abstime, clock);
 }
 
@@ -345,7 +338,7 @@ SHIM_EXPORT int sem_clockwait(sem_t *restrict s, clockid_t clock,
 __attribute__((noinline)) static int diag_trywait(struct sem *sem)
 {
 	if (!sem_take(sem))
-		return sem_fail(EAGAIN);
+		return shim_fail(EAGAIN);
 	diag_trylocked(sem, PROF_SEM);
 	return 0;
 }
@@ -354,7 +347,7 @@ SHIM_EXPORT int sem_trywait(sem_t *s)
 {
 	if (diag_on())
 		return diag_trywait(sem_of(s));
-	return sem_take(sem_of(s)) ? 0 : sem_fail(EAGAIN);
+	return sem_take(sem_of(s)) ? 0 : shim_fail(EAGAIN);
 }
 
 /* ---- named semaphores ---- */
@@ -596,16 +589,16 @@ SHIM_EXPORT int sem_close(sem_t *s)
 		break;
 	}
 	shim_unlock(&sem_mappings_lock);
-	return err ? sem_fail(err) : 0;
+	return err ? shim_fail(err) : 0;
 }
 
 SHIM_EXPORT int sem_unlink(const char *name)
 {
 	struct sem_path path;
 	if (!sem_path_of(&path, name))
-		return sem_fail(ENOENT);
+		return shim_fail(ENOENT);
 	if (unlink(path.p) != 0)
-		return sem_fail(errno == EPERM ? EACCES : errno);
+		return shim_fail(errno == EPERM ? EACCES : errno);
 	return 0;
 }
 
