@@ -133,3 +133,8 @@ void shim_tsd_run_destructors(struct shim_thread *td)
 	free(td->td_tsd_more);
 	td->td_tsd_more = NULL;
 }
+
+/* The double-underscore names old binaries bind (libpthread exported
+ * them for years). */
+SHIM_ALIAS(pthread_getspecific, __pthread_getspecific);
+SHIM_ALIAS(pthread_setspecific, __pthread_setspecific);

@@ -642,3 +642,10 @@ SHIM_EXPORT int pthread_mutex_destroy(pthread_mutex_t *pm)
 	return 0;
 }
 
+/* The double-underscore names old binaries bind (libpthread exported
+ * them for years). */
+SHIM_ALIAS(pthread_mutex_init, __pthread_mutex_init);
+SHIM_ALIAS(pthread_mutex_destroy, __pthread_mutex_destroy);
+SHIM_ALIAS(pthread_mutex_lock, __pthread_mutex_lock);
+SHIM_ALIAS(pthread_mutex_trylock, __pthread_mutex_trylock);
+SHIM_ALIAS(pthread_mutex_unlock, __pthread_mutex_unlock);

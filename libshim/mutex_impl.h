@@ -37,15 +37,6 @@
 	(ATTR_ROBUST | ATTR_PSHARED | ATTR_PROTOCOL_MASK | ATTR_CEILING_MASK)
 #define ATTR_NO_ELISION     512
 
-/*
- * glibc's old names for some calls.  <pthread.h> turns several of them
- * into macros or redirects, so they are defined under another C name and
- * given the exported symbol name with an asm label.
- */
-#define NP_ALIAS(target, cname, symbol)                                   \
-	extern __typeof(target) cname __asm__(symbol) SHIM_EXPORT         \
-		__attribute__((alias(#target), copy(target)))
-
 /* __owner of a robust mutex that is not simply held (glibc's
  * PTHREAD_MUTEX_INCONSISTENT and PTHREAD_MUTEX_NOTRECOVERABLE). */
 #define OWNER_INCONSISTENT   INT_MAX

@@ -284,5 +284,4 @@ SHIM_EXPORT int pthread_mutex_consistent(pthread_mutex_t *pm)
 	return 0;
 }
 
-NP_ALIAS(pthread_mutex_consistent, consistent_np,
-	 "pthread_mutex_consistent_np");
+SHIM_ALIAS(pthread_mutex_consistent, pthread_mutex_consistent_np);

@@ -41,8 +41,7 @@ SHIM_EXPORT int pthread_mutexattr_settype(pthread_mutexattr_t *attr,
 	return 0;
 }
 
-NP_ALIAS(pthread_mutexattr_settype, setkind_np,
-	 "pthread_mutexattr_setkind_np");
+SHIM_ALIAS(pthread_mutexattr_settype, pthread_mutexattr_setkind_np);
 
 SHIM_EXPORT int pthread_mutexattr_gettype(const pthread_mutexattr_t *attr,
 					  int *type)
@@ -51,8 +50,7 @@ SHIM_EXPORT int pthread_mutexattr_gettype(const pthread_mutexattr_t *attr,
 	return 0;
 }
 
-NP_ALIAS(pthread_mutexattr_gettype, getkind_np,
-	 "pthread_mutexattr_getkind_np");
+SHIM_ALIAS(pthread_mutexattr_gettype, pthread_mutexattr_getkind_np);
 
 SHIM_EXPORT int pthread_mutexattr_setpshared(pthread_mutexattr_t *attr,
 					     int pshared)
@@ -129,8 +127,7 @@ SHIM_EXPORT int pthread_mutexattr_setrobust(pthread_mutexattr_t *attr,
 	return 0;
 }
 
-NP_ALIAS(pthread_mutexattr_setrobust, setrobust_np,
-	 "pthread_mutexattr_setrobust_np");
+SHIM_ALIAS(pthread_mutexattr_setrobust, pthread_mutexattr_setrobust_np);
 
 SHIM_EXPORT int pthread_mutexattr_getrobust(const pthread_mutexattr_t *attr,
 					    int *robust)
@@ -140,5 +137,10 @@ SHIM_EXPORT int pthread_mutexattr_getrobust(const pthread_mutexattr_t *attr,
 	return 0;
 }
 
-NP_ALIAS(pthread_mutexattr_getrobust, getrobust_np,
-	 "pthread_mutexattr_getrobust_np");
+SHIM_ALIAS(pthread_mutexattr_getrobust, pthread_mutexattr_getrobust_np);
+
+/* The double-underscore names old binaries bind (libpthread exported
+ * them for years). */
+SHIM_ALIAS(pthread_mutexattr_init, __pthread_mutexattr_init);
+SHIM_ALIAS(pthread_mutexattr_destroy, __pthread_mutexattr_destroy);
+SHIM_ALIAS(pthread_mutexattr_settype, __pthread_mutexattr_settype);

@@ -1219,3 +1219,13 @@ SHIM_EXPORT int pthread_rwlockattr_getpshared(const pthread_rwlockattr_t *attr,
 	*pshared = ((const struct rwattr *)attr)->pshared;
 	return 0;
 }
+
+/* The double-underscore names old binaries bind (libpthread exported
+ * them for years). */
+SHIM_ALIAS(pthread_rwlock_init, __pthread_rwlock_init);
+SHIM_ALIAS(pthread_rwlock_destroy, __pthread_rwlock_destroy);
+SHIM_ALIAS(pthread_rwlock_rdlock, __pthread_rwlock_rdlock);
+SHIM_ALIAS(pthread_rwlock_wrlock, __pthread_rwlock_wrlock);
+SHIM_ALIAS(pthread_rwlock_tryrdlock, __pthread_rwlock_tryrdlock);
+SHIM_ALIAS(pthread_rwlock_trywrlock, __pthread_rwlock_trywrlock);
+SHIM_ALIAS(pthread_rwlock_unlock, __pthread_rwlock_unlock);
