@@ -545,7 +545,7 @@ void mutex_wait_release(struct shim_mutex *m)
 {
 	/* Counted before the release, so that a destroy that finds the
 	 * mutex free finds the waiter here (see pthread_mutex_destroy). */
-	__atomic_add_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
+	atomic_fetch_add_explicit(&m->m_nusers, 1, memory_order_relaxed);
 	int kind = load_kind(m);
 	if (!kind_is_basic(kind)) {
 		mutex_protocol(kind)->release(m, kind);
@@ -569,12 +569,13 @@ int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
 		if ((r == 0 || r == EOWNERDEAD) &&
 		    type == PTHREAD_MUTEX_RECURSIVE)
 			m->m_count = depth;
-		__atomic_sub_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
+		atomic_fetch_sub_explicit(&m->m_nusers, 1,
+					  memory_order_relaxed);
 		return r;
 	}
 	if (!handed_off)
 		word_lock(m, kind, NULL, CLOCK_REALTIME);
-	__atomic_sub_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
+	atomic_fetch_sub_explicit(&m->m_nusers, 1, memory_order_relaxed);
 	if (type_tracks_owner(type)) {
 		atomic_store_explicit(&m->m_owner, shim_tid(),
 				      memory_order_relaxed);
@@ -633,7 +634,7 @@ SHIM_EXPORT int pthread_mutex_destroy(pthread_mutex_t *pm)
 	 * too, as glibc's __nusers count says (not for a robust mutex,
 	 * which glibc does not check). */
 	if (!(kind & MUTEX_KIND_ROBUST) &&
-	    __atomic_load_n(&m->m_nusers, __ATOMIC_RELAXED) != 0)
+	    atomic_load_explicit(&m->m_nusers, memory_order_relaxed) != 0)
 		return EBUSY;
 	vg_destroy(m, PROF_MUTEX);
 	/* As glibc: later use of the destroyed mutex answers EINVAL, and

@@ -24,7 +24,7 @@ struct shim_mutex {
 	_Atomic int m_owner;     /* __owner: tid (recursive, errorcheck,
 				    robust, PI, PP) or a robust mutex's
 				    state */
-	unsigned m_nusers;       /* __nusers: threads in a condition wait
+	_Atomic unsigned m_nusers; /* __nusers: threads in a condition wait
 				    with it (glibc's counts its holders
 				    too); destroy answers EBUSY */
 	_Atomic int m_kind;      /* __kind: glibc's encoding, see mutex.c */

@@ -51,6 +51,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -104,7 +105,7 @@ SHIM_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 	if (value > SEM_VALUE_MAX)
 		return shim_fail(EINVAL);
 	struct sem *sem = sem_of(s);
-	__atomic_store_n(&sem->s_data, value, __ATOMIC_RELAXED);
+	atomic_store_explicit(&sem->s_data, value, memory_order_relaxed);
 	sem->s_shared = pshared ? SEM_SHARED : 0;
 	vg_init(sem, PROF_SEM, value);
 	return 0;
@@ -118,8 +119,8 @@ SHIM_EXPORT int sem_destroy(sem_t *s)
 
 SHIM_EXPORT int sem_getvalue(sem_t *restrict s, int *restrict sval)
 {
-	*sval = (int)sem_value(__atomic_load_n(&sem_of(s)->s_data,
-					       __ATOMIC_RELAXED));
+	*sval = (int)sem_value(
+		atomic_load_explicit(&sem_of(s)->s_data, memory_order_relaxed));
 	return 0;
 }
 
@@ -127,14 +128,14 @@ SHIM_EXPORT int sem_post(sem_t *s)
 {
 	struct sem *sem = sem_of(s);
 	vg_release(sem, PROF_SEM);
-	uint64_t d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
+	uint64_t d = atomic_load_explicit(&sem->s_data, memory_order_relaxed);
 	do {
 		if (sem_value(d) == SEM_VALUE_MAX)
 			return shim_fail(EOVERFLOW);
 		/* Release: what the poster wrote is visible to the taker. */
-	} while (!__atomic_compare_exchange_n(&sem->s_data, &d, d + 1, true,
-					      __ATOMIC_RELEASE,
-					      __ATOMIC_RELAXED));
+	} while (!atomic_compare_exchange_weak_explicit(&sem->s_data, &d, d + 1,
+							memory_order_release,
+							memory_order_relaxed));
 	if (sem_waiters(d) == 0)
 		return 0;
 	if (sem->s_shared)
@@ -148,12 +149,12 @@ SHIM_EXPORT int sem_post(sem_t *s)
  * retried for as long as the value is non-zero. */
 static bool sem_take(struct sem *sem)
 {
-	uint64_t d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
+	uint64_t d = atomic_load_explicit(&sem->s_data, memory_order_relaxed);
 	while (sem_value(d) != 0) {
 		/* Acquire: pairs with the post that made the unit. */
-		if (__atomic_compare_exchange_n(&sem->s_data, &d, d - 1, true,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+		if (atomic_compare_exchange_weak_explicit(
+			    &sem->s_data, &d, d - 1, memory_order_acquire,
+			    memory_order_relaxed))
 			return true;
 	}
 	return false;
@@ -163,7 +164,8 @@ static bool sem_take(struct sem *sem)
 static bool sem_empty(void *ctx)
 {
 	struct sem *sem = ctx;
-	return sem_value(__atomic_load_n(&sem->s_data, __ATOMIC_RELAXED)) == 0;
+	return sem_value(atomic_load_explicit(&sem->s_data,
+					      memory_order_relaxed)) == 0;
 }
 
 /* Sleep once: 0 (woken, maybe spuriously), EAGAIN (the value moved),
@@ -184,7 +186,7 @@ static int sem_sleep(struct sem *sem, const struct timespec *abstime,
  * that the next unit goes to anyway. */
 static bool sem_spin_over(struct sem *sem)
 {
-	uint64_t d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
+	uint64_t d = atomic_load_explicit(&sem->s_data, memory_order_relaxed);
 	return sem_value(d) != 0 || sem_waiters(d) != 0;
 }
 
@@ -221,24 +223,25 @@ static void sem_spin(struct sem *sem)
 static int sem_wait_slow(struct sem *sem, const struct timespec *abstime,
 			 clockid_t clock)
 {
-	uint64_t d = __atomic_add_fetch(&sem->s_data, SEM_ONE_WAITER,
-					__ATOMIC_RELAXED);
+	uint64_t d = (atomic_fetch_add_explicit(&sem->s_data, SEM_ONE_WAITER,
+						memory_order_relaxed) +
+		      SEM_ONE_WAITER);
 	for (;;) {
 		if (sem_value(d) != 0) {
 			/* Take a unit and deregister in one step. */
-			if (__atomic_compare_exchange_n(
+			if (atomic_compare_exchange_weak_explicit(
 				    &sem->s_data, &d, d - 1 - SEM_ONE_WAITER,
-				    true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				    memory_order_acquire, memory_order_relaxed))
 				return 0;
 			continue;
 		}
 		int err = sem_sleep(sem, abstime, clock);
 		if (err == ETIMEDOUT || err == EINTR || err == ECANCELED) {
-			__atomic_fetch_sub(&sem->s_data, SEM_ONE_WAITER,
-					   __ATOMIC_RELAXED);
+			atomic_fetch_sub_explicit(&sem->s_data, SEM_ONE_WAITER,
+						  memory_order_relaxed);
 			return err;
 		}
-		d = __atomic_load_n(&sem->s_data, __ATOMIC_RELAXED);
+		d = atomic_load_explicit(&sem->s_data, memory_order_relaxed);
 	}
 }
 
