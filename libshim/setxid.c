@@ -54,7 +54,7 @@ bool shim_setxid_signal(const siginfo_t *si)
 
 static void send_request(struct shim_thread *td)
 {
-	lwp_sigqueue(*td->td_tidp, SIGCANCEL,
+	lwp_sigqueue(shim_td_tid(td), SIGCANCEL,
 		     (union sigval){.sival_ptr = &req});
 }
 
@@ -70,11 +70,11 @@ static int broadcast(long nr, long a, long b, long c)
 	req.failed = 0;
 	int n = 0;
 	for (struct shim_thread *td = shim_threads_first(); td; td = td->td_next)
-		if (td != self && !td->td_adopted && *td->td_tidp != 0)
+		if (td != self && !td->td_adopted && shim_td_tid(td) != 0)
 			n++;
 	req.pending = n;
 	for (struct shim_thread *td = shim_threads_first(); td; td = td->td_next)
-		if (td != self && !td->td_adopted && *td->td_tidp != 0)
+		if (td != self && !td->td_adopted && shim_td_tid(td) != 0)
 			send_request(td);
 	int left;
 	while ((left = __atomic_load_n(&req.pending, __ATOMIC_ACQUIRE)) != 0)

@@ -213,7 +213,7 @@ void shim_thread_exit(void *result)
 	td->td_result = result;
 	vg_release(td, PROF_JOIN); /* all the thread did, before its join */
 
-	if (td->td_adopted && *td->td_tidp != shim_pid()) {
+	if (td->td_adopted && shim_td_tid(td) != shim_pid()) {
 		/* A thread glibc made: let glibc end it and do its bookkeeping
 		 * (shim_init first: it has tcb_host_init resolve glibc's
 		 * pthread_exit, which may not have happened yet). */
@@ -422,7 +422,7 @@ SHIM_EXPORT int pthread_detach(pthread_t t)
 pid_t shim_thread_tid(pthread_t t)
 {
 	struct shim_thread *td = shim_thread_from(t);
-	return td ? __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) : -1;
+	return td ? shim_td_tid(td) : -1;
 }
 
 SHIM_EXPORT pthread_t pthread_self(void)
