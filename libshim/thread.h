@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -152,7 +153,8 @@ SHIM_HIDDEN pid_t shim_thread_tid(pthread_t t);
 static inline void shim_sched_changed(struct shim_thread *td)
 {
 	if (td != NULL)
-		__atomic_store_n(&td->td_prio_known, false, __ATOMIC_RELAXED);
+		atomic_store_explicit(&td->td_prio_known, false,
+				      memory_order_relaxed);
 }
 
 /*
