@@ -52,12 +52,6 @@ bool shim_setxid_signal(const siginfo_t *si)
 	return true;
 }
 
-static void send_request(struct shim_thread *td)
-{
-	lwp_sigqueue(*td->td_tidp, SIGCANCEL,
-		     (union sigval){.sival_ptr = &req});
-}
-
 /* Run the system call in every libshim thread but the caller. */
 static int broadcast(long nr, long a, long b, long c)
 {
@@ -68,14 +62,21 @@ static int broadcast(long nr, long a, long b, long c)
 	req.b = b;
 	req.c = c;
 	req.failed = 0;
-	int n = 0;
-	for (struct shim_thread *td = shim_threads_first(); td; td = td->td_next)
-		if (td != self && !td->td_adopted && *td->td_tidp != 0)
-			n++;
-	req.pending = n;
-	for (struct shim_thread *td = shim_threads_first(); td; td = td->td_next)
-		if (td != self && !td->td_adopted && *td->td_tidp != 0)
-			send_request(td);
+	req.pending = 0;
+	/* One pass, the tid read once: a listed thread's tid appears when
+	 * its creator's clone returns, which the list lock does not hold
+	 * back, so a second pass could signal a thread the first had not
+	 * counted (the count would go below zero and the wait never end).
+	 * Each is counted before its signal can be acknowledged. */
+	for (struct shim_thread *td = shim_threads_first(); td; td = td->td_next) {
+		pid_t tid = __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE);
+		if (td == self || td->td_adopted || tid == 0)
+			continue;
+		__atomic_add_fetch(&req.pending, 1, __ATOMIC_RELAXED);
+		if (lwp_sigqueue(tid, SIGCANCEL,
+				 (union sigval){.sival_ptr = &req}) != 0)
+			__atomic_sub_fetch(&req.pending, 1, __ATOMIC_RELAXED);
+	}
 	int left;
 	while ((left = __atomic_load_n(&req.pending, __ATOMIC_ACQUIRE)) != 0)
 		lwp_wait_addr(&req.pending, left, NULL, CLOCK_MONOTONIC, false);

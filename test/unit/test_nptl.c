@@ -406,6 +406,78 @@ static void test_setuid_applied_once(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* ---- tst-pthread-setuid-loop ------------------------------------ */
+
+static void *setuid_same(void *arg)
+{
+	(void)arg;
+	setuid(getuid()); /* still a broadcast to every thread */
+	return NULL;
+}
+
+static void *idle_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+/* For a second, make threads that call setuid, four at a time. */
+static void *create_setuid_threads(void *arg)
+{
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ms_since(CLOCK_MONOTONIC, &start) < 1000) {
+		pthread_t t[4];
+		for (int i = 0; i < 4; i++)
+			if (pthread_create(&t[i], NULL, setuid_same, NULL) != 0)
+				_exit(11);
+		for (int i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+	}
+	return arg;
+}
+
+/* Threads that call setuid while others are being created: every
+ * broadcast ends (one whose count of threads missed a thread that its
+ * signals reached waited for ever).  In a child, so that a hang is seen
+ * as one. */
+static void test_setuid_while_creating(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* Idle threads make each broadcast's walk of the list long. */
+		for (int i = 0; i < 16; i++) {
+			pthread_t idle;
+			if (pthread_create(&idle, NULL, idle_thread, NULL) != 0)
+				_exit(12);
+		}
+		pthread_t c[3];
+		for (int i = 0; i < 3; i++)
+			if (pthread_create(&c[i], NULL, create_setuid_threads,
+					   NULL) != 0)
+				_exit(10);
+		for (int i = 0; i < 3; i++)
+			pthread_join(c[i], NULL);
+		_exit(0);
+	}
+	int st = 0;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	pid_t done;
+	while ((done = waitpid(pid, &st, WNOHANG)) == 0 &&
+	       ms_since(CLOCK_MONOTONIC, &start) < 30000)
+		usleep(10000);
+	if (done == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		fail_msg("a set*id broadcast never ended");
+	}
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_pp_setschedparam_while_boosted),
 		cmocka_unit_test(test_rwlock_reader_waits_for_reader),
 		cmocka_unit_test(test_setuid_applied_once),
+		cmocka_unit_test(test_setuid_while_creating),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
