@@ -203,8 +203,7 @@ SHIM_HIDDEN int lwp_close(int fd);
 	X(pwrite64) X(pwritev) X(pwritev2) X(read) X(readv) X(recvfrom) \
 	X(recvmmsg) X(recvmsg) X(rt_sigsuspend) X(rt_sigtimedwait) \
 	X(sendmmsg) X(sendmsg) X(sendto) X(wait4) X(waitid) X(write) \
-	X(writev) X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) \
-	X(setresgid) X(setgroups)
+	X(writev) X(setresuid) X(setresgid) X(setgroups)
 enum lwp_sys {
 #define LWP_SYS_NAME(name) LWP_SYS_##name,
 	LWP_SYSCALLS(LWP_SYS_NAME)
