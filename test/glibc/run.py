@@ -636,7 +636,7 @@ def main():
     print(summary)
     if args.doc:
         notbuilt = ["", "Not built:", ""]
-        notbuilt += ["* `%s`: %s" % (n, why.replace("|", "\\|"))
+        notbuilt += ["* `%s`: `%s`" % (n, why.replace("`", "'"))
                      for n, why, _, _ in unbuilt]
         write_doc(args.doc, lines + ["", summary] + notbuilt)
     else:
