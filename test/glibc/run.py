@@ -16,10 +16,15 @@ The tests are the names of the `tests`, `tests-internal`,
 `tests-container` and `xtests` lists of nptl/Makefile and
 sysdeps/pthread/Makefile.  glibc's support/ library is compiled once
 into a static archive; each test is compiled with its Makefile CFLAGS-,
-LDFLAGS- and LDLIBS- lines and linked against it.  A test that needs
-glibc's internal headers does not compile outside glibc's tree, one that
-is static ignores LD_PRELOAD, one that needs a helper module of glibc's
-build cannot be linked: these are listed as not built, with the reason.
+LDFLAGS- and LDLIBS- lines, the installed headers first and then glibc's
+tree in its own build's search order (a few headers of glibc's build
+stood in for by their contract: shlib-compat.h, atomic.h, ...), and
+linked against the archive and the modules and objects its Makefile
+rules name; the modules (modules-names) are built beside the tests.  The
+tests glibc links statically are linked dynamically (LD_PRELOAD needs
+a dynamic program).  A test that reads glibc's private objects does not
+compile outside glibc's tree: it is listed as not built, with the header
+and the compiler's error.
 
 Each test runs under the support driver (its own timeout; TIMEOUTFACTOR
 is passed on), once with glibc and once with LD_PRELOAD=--lib; a failure
