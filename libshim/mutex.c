@@ -189,6 +189,7 @@
 #include "libshim/vg.h"
 
 #define NOINLINE __attribute__((noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* __kind (glibc nptl/pthreadP.h). */
 #define KIND_TYPE_MASK     3   /* PTHREAD_MUTEX_NORMAL .. ADAPTIVE_NP */
@@ -292,9 +293,11 @@ static bool private_starving(uint64_t *since)
 	return now - *since >= MUTEX_STARVING_NS;
 }
 
+/* retake: MUTEX_PARKED if the caller was woken with MUTEX_TOKEN_RETAKE
+ * (it must take the mutex with PARKED set), else 0. */
 NOINLINE static int private_lock_slow(struct shim_mutex *m,
 				      const struct timespec *abstime,
-				      clockid_t clock)
+				      clockid_t clock, int retake)
 {
 	if (abstime != NULL && !shim_timespec_valid(abstime))
 		return EINVAL; /* only now: the call would block */
@@ -305,7 +308,7 @@ NOINLINE static int private_lock_slow(struct shim_mutex *m,
 		if (!(s & MUTEX_LOCKED)) {
 			/* Keep PARKED: the queue is someone else's to drain. */
 			if (atomic_compare_exchange_weak_explicit(
-				    &m->m_lock, &s, s | MUTEX_LOCKED,
+				    &m->m_lock, &s, s | MUTEX_LOCKED | retake,
 				    memory_order_acquire, memory_order_relaxed))
 				return 0;
 			continue;
@@ -331,6 +334,8 @@ NOINLINE static int private_lock_slow(struct shim_mutex *m,
 			return 0; /* the unlocker left it LOCKED for us */
 		if (r == ETIMEDOUT)
 			return ETIMEDOUT;
+		retake = r == 0 && token == MUTEX_TOKEN_RETAKE ? MUTEX_PARKED
+							       : 0;
 		spins = 0;
 		s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
 	}
@@ -345,7 +350,7 @@ static int private_lock(struct shim_mutex *m, const struct timespec *abstime,
 						    memory_order_acquire,
 						    memory_order_relaxed))
 		return 0;
-	return private_lock_slow(m, abstime, clock);
+	return private_lock_slow(m, abstime, clock, 0);
 }
 
 static bool private_trylock(struct shim_mutex *m)
@@ -359,46 +364,40 @@ static bool private_trylock(struct shim_mutex *m)
 	return false;
 }
 
+/* The unlock has cleared the word already; running threads may have
+ * taken the mutex since. */
 static uintptr_t private_unpark(void *ctx, struct park_unpark_result r)
 {
 	struct shim_mutex *m = ctx;
 	if (r.unparked && r.starving) {
-		/* Hand off: the word stays LOCKED, now for the woken thread. */
-		if (!r.have_more)
-			atomic_store_explicit(&m->m_lock, MUTEX_LOCKED,
-					      memory_order_relaxed);
-		return PARK_TOKEN_HANDOFF;
+		/* Hand off, unless a running thread took it meanwhile: then
+		 * the starving thread, still first in the queue, is woken to
+		 * compete and parks again there. */
+		int c = 0;
+		if (atomic_compare_exchange_strong_explicit(
+			    &m->m_lock, &c,
+			    MUTEX_LOCKED | (r.have_more ? MUTEX_PARKED : 0),
+			    memory_order_relaxed, memory_order_relaxed))
+			return PARK_TOKEN_HANDOFF;
 	}
-	/* Under the bucket lock nobody else can change the word now:
-	 * lockers see LOCKED|PARKED and queue behind this lock. */
-	atomic_store_explicit(&m->m_lock, r.have_more ? MUTEX_PARKED : 0,
-			      memory_order_release);
-	return PARK_TOKEN_NORMAL;
+	/* The others stay asleep until the woken thread has either taken
+	 * the mutex or parked again, either way setting PARKED back. */
+	return r.unparked && r.have_more ? MUTEX_TOKEN_RETAKE
+					 : PARK_TOKEN_NORMAL;
 }
 
 NOINLINE static void private_unlock_slow(struct shim_mutex *m)
 {
-	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
-	for (;;) {
-		if (!(s & MUTEX_LOCKED))
-			return; /* not locked: glibc's NORMAL unlock is a no-op */
-		if (s & MUTEX_PARKED)
-			break;
-		/* A timed-out waiter cleared PARKED meanwhile. */
-		if (atomic_compare_exchange_weak_explicit(
-			    &m->m_lock, &s, 0, memory_order_release,
-			    memory_order_relaxed))
-			return;
-	}
 	park_unpark_one(m, private_unpark, m);
 }
 
-static void private_unlock(struct shim_mutex *m)
+/* Unlocking a mutex that is not locked leaves it so (glibc's NORMAL
+ * unlock); a PARKED bit found there still wakes a waiter, which at worst
+ * finds the mutex free. */
+static ALWAYS_INLINE void private_unlock(struct shim_mutex *m)
 {
-	int c = MUTEX_LOCKED;
-	if (!atomic_compare_exchange_strong_explicit(&m->m_lock, &c, 0,
-						     memory_order_release,
-						     memory_order_relaxed))
+	if (atomic_exchange_explicit(&m->m_lock, 0, memory_order_release) &
+	    MUTEX_PARKED)
 		private_unlock_slow(m);
 }
 
@@ -1317,8 +1316,6 @@ NOINLINE static int mutex_lock_slow(struct shim_mutex *m,
 	return r;
 }
 
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-
 static ALWAYS_INLINE int mutex_trylock(struct shim_mutex *m);
 
 /* The diagnostics' view of a mutex (profile.h).  The exported calls hand
@@ -1423,12 +1420,10 @@ NOINLINE static int mutex_unlock_slow(struct shim_mutex *m)
 
 static ALWAYS_INLINE int mutex_unlock(struct shim_mutex *m)
 {
-	int c = MUTEX_LOCKED;
-	if (__builtin_expect(kind_is_plain(load_kind(m)), 1) &&
-	    atomic_compare_exchange_strong_explicit(&m->m_lock, &c, 0,
-						    memory_order_release,
-						    memory_order_relaxed))
+	if (__builtin_expect(kind_is_plain(load_kind(m)), 1)) {
+		private_unlock(m);
 		return 0;
+	}
 	return mutex_unlock_slow(m);
 }
 
@@ -1483,7 +1478,7 @@ void mutex_wait_release(struct shim_mutex *m)
 }
 
 int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
-			 bool handed_off)
+			 uintptr_t token)
 {
 	int kind = load_kind(m);
 	int type = kind_type(kind);
@@ -1496,7 +1491,9 @@ int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
 		__atomic_sub_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
 		return r;
 	}
-	if (!handed_off)
+	if (token == MUTEX_TOKEN_RETAKE) /* only a private mutex's unpark */
+		private_lock_slow(m, NULL, CLOCK_REALTIME, MUTEX_PARKED);
+	else if (token != PARK_TOKEN_HANDOFF)
 		word_lock(m, kind, NULL, CLOCK_REALTIME);
 	__atomic_sub_fetch(&m->m_nusers, 1, __ATOMIC_RELAXED);
 	if (type_tracks_owner(type)) {
