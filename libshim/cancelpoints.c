@@ -84,8 +84,6 @@
  * clock_nanosleep passes in place of CLOCK_PROCESS_CPUTIME_ID. */
 #define PROCESS_CPU_CLOCK ((clockid_t)(~0u << 3 | 2))
 
-#define ALIAS(name) __attribute__((alias(#name)))
-
 /* A system call as a cancellation point; -errno on failure.  Unused
  * trailing arguments are passed as 0: the kernel ignores them. */
 static long cancel_syscall(long nr, long a, long b, long c, long d, long e,
@@ -137,28 +135,26 @@ SHIM_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
 	return errno_ret(CANCEL_SYSCALL(SYS_pread64, fd, buf, n, off, 0, 0));
 }
-SHIM_EXPORT ssize_t pread64(int, void *, size_t, off64_t) ALIAS(pread);
+SHIM_ALIAS(pread, pread64);
 
 SHIM_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	return errno_ret(CANCEL_SYSCALL(SYS_pwrite64, fd, buf, n, off, 0, 0));
 }
-SHIM_EXPORT ssize_t pwrite64(int, const void *, size_t, off64_t) ALIAS(pwrite);
+SHIM_ALIAS(pwrite, pwrite64);
 
 /* The offset's high half, which x86_64 passes as 0 (glibc's LO_HI_LONG). */
 SHIM_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int n, off_t off)
 {
 	return errno_ret(CANCEL_SYSCALL(SYS_preadv, fd, iov, n, off, 0, 0));
 }
-SHIM_EXPORT ssize_t preadv64(int, const struct iovec *, int, off64_t)
-	ALIAS(preadv);
+SHIM_ALIAS(preadv, preadv64);
 
 SHIM_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
 {
 	return errno_ret(CANCEL_SYSCALL(SYS_pwritev, fd, iov, n, off, 0, 0));
 }
-SHIM_EXPORT ssize_t pwritev64(int, const struct iovec *, int, off64_t)
-	ALIAS(pwritev);
+SHIM_ALIAS(pwritev, pwritev64);
 
 /* As glibc: the system call, and on a kernel without it preadv or readv
  * (offset -1), ENOTSUP if flags ask for more. */
@@ -172,8 +168,7 @@ SHIM_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int n, off_t off,
 		return errno_ret(-ENOTSUP);
 	return off == -1 ? readv(fd, iov, n) : preadv(fd, iov, n, off);
 }
-SHIM_EXPORT ssize_t preadv64v2(int, const struct iovec *, int, off64_t, int)
-	ALIAS(preadv2);
+SHIM_ALIAS(preadv2, preadv64v2);
 
 SHIM_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off,
 			     int flags)
@@ -185,8 +180,7 @@ SHIM_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off,
 		return errno_ret(-ENOTSUP);
 	return off == -1 ? writev(fd, iov, n) : pwritev(fd, iov, n, off);
 }
-SHIM_EXPORT ssize_t pwritev64v2(int, const struct iovec *, int, off64_t, int)
-	ALIAS(pwritev2);
+SHIM_ALIAS(pwritev2, pwritev64v2);
 
 /* Record locks.  F_SETLKW waits and is the cancellation point; the rest
  * is glibc's fcntl on x86_64, F_GETOWN included. */
@@ -207,7 +201,7 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	}
 	return errno_ret(shim_syscall3(SYS_fcntl, fd, cmd, (long)arg));
 }
-SHIM_EXPORT int fcntl64(int, int, ...) ALIAS(fcntl);
+SHIM_ALIAS(fcntl, fcntl64);
 
 /* glibc's lockf: a write lock (or test) on [current offset, +len). */
 SHIM_EXPORT int lockf(int fd, int cmd, off_t len)
@@ -235,7 +229,7 @@ SHIM_EXPORT int lockf(int fd, int cmd, off_t len)
 	errno = EINVAL;
 	return -1;
 }
-SHIM_EXPORT int lockf64(int, int, off64_t) ALIAS(lockf);
+SHIM_ALIAS(lockf, lockf64);
 
 /* Whether open's variadic mode argument is there (glibc's
  * __OPEN_NEEDS_MODE); without it the kernel gets 0. */
@@ -255,7 +249,7 @@ SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	return errno_ret(CANCEL_SYSCALL(SYS_openat, dirfd, path, flags, mode,
 					0, 0));
 }
-SHIM_EXPORT int openat64(int, const char *, int, ...) ALIAS(openat);
+SHIM_ALIAS(openat, openat64);
 
 SHIM_EXPORT int open(const char *path, int flags, ...)
 {
@@ -266,7 +260,7 @@ SHIM_EXPORT int open(const char *path, int flags, ...)
 	return errno_ret(CANCEL_SYSCALL(SYS_openat, AT_FDCWD, path, flags,
 					mode, 0, 0));
 }
-SHIM_EXPORT int open64(const char *, int, ...) ALIAS(open);
+SHIM_ALIAS(open, open64);
 
 SHIM_EXPORT int creat(const char *path, mode_t mode)
 {
@@ -274,7 +268,7 @@ SHIM_EXPORT int creat(const char *path, mode_t mode)
 					O_CREAT | O_WRONLY | O_TRUNC, mode,
 					0, 0));
 }
-SHIM_EXPORT int creat64(const char *, mode_t) ALIAS(creat);
+SHIM_ALIAS(creat, creat64);
 
 SHIM_EXPORT int close(int fd)
 {

@@ -25,7 +25,7 @@ struct shim_mutex {
 	_Atomic int m_owner;     /* __owner: tid (recursive, errorcheck,
 				    robust, PI, PP) or a robust mutex's
 				    state */
-	unsigned m_nusers;       /* __nusers: threads in a condition wait
+	_Atomic unsigned m_nusers; /* __nusers: threads in a condition wait
 				    with it (glibc's counts its holders
 				    too); destroy answers EBUSY */
 	_Atomic int m_kind;      /* __kind: glibc's encoding, see mutex.c */
@@ -71,7 +71,7 @@ static inline struct shim_mutex *shim_mutex(pthread_mutex_t *m)
  * priority-inheritance ones, whose waiters the kernel queues; and
  * priority-protection ones, whose waiters sleep on the word as glibc's do.
  */
-static inline bool mutex_is_pshared(struct shim_mutex *m)
+static inline bool mutex_waits_outside_park(struct shim_mutex *m)
 {
 	return atomic_load_explicit(&m->m_kind, memory_order_relaxed) &
 	       (MUTEX_KIND_PSHARED | MUTEX_KIND_ROBUST | MUTEX_KIND_PI |
@@ -89,8 +89,8 @@ static inline bool mutex_is_pshared(struct shim_mutex *m)
  * mutex_wait_reacquire takes it again; token: what the wait's park_wait
  * received if it ended in a wake-up (else PARK_TOKEN_NORMAL), which may be
  * m's unlocker's: PARK_TOKEN_HANDOFF, it gave m to us, so we already hold
- * it; MUTEX_TOKEN_RETAKE, we must take it with PARKED set.  It returns 0, or what
- * pthread_cond_wait must then return, as glibc's does: for a robust
+ * it; MUTEX_TOKEN_RETAKE, we must take it with PARKED set.  It returns
+ * 0, or what pthread_cond_wait must then return, as glibc's does: for a robust
  * mutex EOWNERDEAD (held, its owner died meanwhile) or ENOTRECOVERABLE
  * (not held); for a priority-protection mutex the error of a lock that
  * failed (EINVAL: the ceiling is now below the caller's priority; EPERM:
