@@ -21,15 +21,34 @@
  *    context switches) per 4M acquisitions, and the runs took longer
  *    the more they made; parking instead takes the waiter off the CPU
  *    until an unlock wakes it.
- *  - Unlock: one CAS LOCKED -> 0, inline.  If PARKED is set, the slow path
- *    unparks one thread; the callback, still under the bucket lock, writes
- *    the new word: PARKED if threads remain queued, else 0.
+ *  - Unlock: one exchange with 0, inline (an exchange, as glibc's
+ *    lll_unlock: a CAS LOCKED -> 0 cost ~1 ns more per lock+unlock).  If
+ *    PARKED was set, the slow path unparks one thread.
+ *  - One woken thread at a time (glibc's lll_lock protocol, Go's
+ *    mutexWoken): that unlock leaves PARKED clear even when threads
+ *    remain queued, and gives the woken thread MUTEX_TOKEN_RETAKE; it sets
+ *    PARKED again itself, taking the mutex with it or parking again.
+ *    Until it runs, the running threads' unlocks are the fast path and
+ *    wake nobody.  Keeping PARKED set instead woke a second waiter at the
+ *    very next unlock, a third at the one after: with more threads than
+ *    cores and a holder that re-takes the mutex at once, every waiter was
+ *    soon awake, on both CPUs, moving the mutex's cache line with each
+ *    acquisition and parking again (4 threads with one std::mutex on 2
+ *    cores: 45-65k context switches and 130k futex calls per 16M
+ *    acquisitions, twice the CPU time of glibc's run, where the waiters
+ *    stay asleep and one thread runs at a time).  A condvar waiter woken
+ *    from the mutex's queue gets the token too (mutex_wait_reacquire).
+ *    The woken thread carries the others' wake-up: as in glibc, a thread
+ *    that leaves pthread_mutex_lock between its wake-up and its next CAS
+ *    (an asynchronous cancellation, a longjmp out of a signal handler)
+ *    leaves the others asleep until the next thread parks.
  *  - Fairness: an unlocked mutex may be taken by a running thread before
  *    the thread just woken gets there (barging); that keeps the lock hot
  *    but could starve the woken thread.  A lock call that is still
  *    waiting MUTEX_STARVING_NS after its first park parks again with
  *    PARK_STARVING: the park layer queues it ahead of the others, and the
- *    unlock that dequeues it (r.starving) leaves the word LOCKED and hands
+ *    unlock that dequeues it (r.starving) sets the word LOCKED again (if
+ *    no running thread has taken it since the exchange) and hands
  *    the mutex directly to it (PARK_TOKEN_HANDOFF), so every waiter gets
  *    its turn within about that time (Go's sync.Mutex starvation mode).
  *    The hand-off is kept for starving waiters only, not made on the park
@@ -40,8 +59,9 @@
  *  - Why PARKED may be stale, and why that is harmless: a waiter that
  *    times out clears PARKED only if it was the last one queued, under the
  *    bucket lock; a condvar broadcast sets PARKED when it moves waiters
- *    onto the mutex's queue.  A set PARKED with nobody queued costs one
- *    slow unlock, which finds nobody and clears it.
+ *    onto the mutex's queue; a thread woken with MUTEX_TOKEN_RETAKE sets
+ *    it whether or not the others are still queued.  A set PARKED with
+ *    nobody queued costs one slow unlock, which finds nobody.
  *
  * Types (glibc's __kind encoding): NORMAL/DEFAULT and ADAPTIVE take the
  * fast paths and do not check the owner (relocking deadlocks, as in
