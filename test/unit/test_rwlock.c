@@ -434,33 +434,26 @@ struct trial_writer {
 	pthread_rwlock_t *rw;
 	_Atomic pid_t tid;
 	pthread_t thread;
+	int (*lock)(pthread_rwlock_t *); /* wrlock, or rdlock for a reader */
 };
 
-static void *trial_writer_main(void *arg)
+static void *trial_main(void *arg)
 {
 	struct trial_writer *w = arg;
 	atomic_store(&w->tid, gettid());
-	pthread_rwlock_wrlock(w->rw);
+	w->lock(w->rw);
 	pthread_rwlock_unlock(w->rw);
 	return NULL;
 }
 
-static void *trial_reader_main(void *arg)
-{
-	struct trial_writer *w = arg;
-	atomic_store(&w->tid, gettid());
-	pthread_rwlock_rdlock(w->rw);
-	pthread_rwlock_unlock(w->rw);
-	return NULL;
-}
-
-/* Start a thread running body and return once it is parked on rw. */
+/* Start a thread that takes rw with lock; return once it is parked. */
 static void start_parked(struct trial_writer *w, pthread_rwlock_t *rw,
-			 void *(*body)(void *))
+			 int (*lock)(pthread_rwlock_t *))
 {
 	w->rw = rw;
+	w->lock = lock;
 	atomic_store(&w->tid, 0);
-	pthread_create(&w->thread, NULL, body, w);
+	pthread_create(&w->thread, NULL, trial_main, w);
 	while (atomic_load(&w->tid) == 0 || !thread_asleep(atomic_load(&w->tid)))
 		usleep(1000);
 	usleep(10 * 1000); /* past the spin: parked, not in a yield */
@@ -469,7 +462,7 @@ static void start_parked(struct trial_writer *w, pthread_rwlock_t *rw,
 /* Start a writer and return once it is parked behind the read lock. */
 static void start_parked_writer(struct trial_writer *w, pthread_rwlock_t *rw)
 {
-	start_parked(w, rw, trial_writer_main);
+	start_parked(w, rw, pthread_rwlock_wrlock);
 }
 
 /*
@@ -524,7 +517,7 @@ static void test_woken_reader_competes(void **state)
 	pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 	struct trial_writer r;
 	assert_int_equal(pthread_rwlock_wrlock(&rw), 0);
-	start_parked(&r, &rw, trial_reader_main);
+	start_parked(&r, &rw, pthread_rwlock_rdlock);
 	stall_thread(r.thread);
 	assert_int_equal(pthread_rwlock_unlock(&rw), 0);
 	int got = pthread_rwlock_trywrlock(&rw);
