@@ -25,10 +25,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch_syscall.h"
+#include "compat/lwp.h"
 #include "compat/glibc/tcb.h"
 #include "compat/glibc/signals.h"
 #include "libshim/nocancel.h"
@@ -36,7 +35,8 @@
 #include "libshim/thread.h"
 
 static struct {
-	long nr, a, b, c;
+	enum lwp_sys call;
+	long a, b, c;
 	_Atomic int pending; /* threads that have not run it yet */
 	_Atomic int failed;
 } req;
@@ -45,7 +45,7 @@ bool shim_setxid_signal(const siginfo_t *si)
 {
 	if (si->si_code != SI_QUEUE || si->si_value.sival_ptr != &req)
 		return false;
-	if (shim_syscall3(req.nr, req.a, req.b, req.c) < 0)
+	if (lwp_syscall(req.call, req.a, req.b, req.c, 0, 0, 0) < 0)
 		req.failed = 1;
 	if (__atomic_sub_fetch(&req.pending, 1, __ATOMIC_RELEASE) == 0)
 		lwp_wake_addr(&req.pending, 1, false);
@@ -54,27 +54,27 @@ bool shim_setxid_signal(const siginfo_t *si)
 
 static void send_request(struct shim_thread *td)
 {
-	lwp_sigqueue(*td->td_tidp, SIGCANCEL,
+	lwp_sigqueue(shim_td_tid(td), SIGCANCEL,
 		     (union sigval){.sival_ptr = &req});
 }
 
 /* Run the system call in every libshim thread but the caller. */
-static int broadcast(long nr, long a, long b, long c)
+static int broadcast(enum lwp_sys call, long a, long b, long c)
 {
 	struct shim_thread *self = shim_self();
 	shim_threads_lock();
-	req.nr = nr;
+	req.call = call;
 	req.a = a;
 	req.b = b;
 	req.c = c;
 	req.failed = 0;
 	int n = 0;
 	for (struct shim_thread *td = shim_threads_first(); td; td = td->td_next)
-		if (td != self && !td->td_adopted && *td->td_tidp != 0)
+		if (td != self && !td->td_adopted && shim_td_tid(td) != 0)
 			n++;
 	req.pending = n;
 	for (struct shim_thread *td = shim_threads_first(); td; td = td->td_next)
-		if (td != self && !td->td_adopted && *td->td_tidp != 0)
+		if (td != self && !td->td_adopted && shim_td_tid(td) != 0)
 			send_request(td);
 	int left;
 	while ((left = __atomic_load_n(&req.pending, __ATOMIC_ACQUIRE)) != 0)
@@ -92,7 +92,7 @@ static int broadcast(long nr, long a, long b, long c)
 }
 
 /* Each wrapper: glibc's own function, then the other libshim threads. */
-#define SETXID_WRAPPER(name, params, args, nr, a, b, c)                       \
+#define SETXID_WRAPPER(name, params, args, call, a, b, c)                     \
 	SHIM_EXPORT int name params                                            \
 	{                                                                      \
 		static int(*real) params;                                     \
@@ -101,19 +101,21 @@ static int broadcast(long nr, long a, long b, long c)
 						     GLIBC_BASE_VERSION);          \
 		int ret_ = real args;                                          \
 		if (ret_ == 0 && shim_threads_exist())                         \
-			broadcast(nr, (long)(a), (long)(b), (long)(c));        \
+			broadcast(call, (long)(a), (long)(b), (long)(c));      \
 		return ret_;                                                   \
 	}
 
-SETXID_WRAPPER(setuid, (uid_t u), (u), SYS_setuid, u, 0, 0)
-SETXID_WRAPPER(setgid, (gid_t g), (g), SYS_setgid, g, 0, 0)
-SETXID_WRAPPER(seteuid, (uid_t e), (e), SYS_setresuid, -1, e, -1)
-SETXID_WRAPPER(setegid, (gid_t e), (e), SYS_setresgid, -1, e, -1)
-SETXID_WRAPPER(setreuid, (uid_t ru, uid_t eu), (ru, eu), SYS_setreuid, ru, eu, 0)
-SETXID_WRAPPER(setregid, (gid_t rg, gid_t eg), (rg, eg), SYS_setregid, rg, eg, 0)
+SETXID_WRAPPER(setuid, (uid_t u), (u), LWP_SYS_setuid, u, 0, 0)
+SETXID_WRAPPER(setgid, (gid_t g), (g), LWP_SYS_setgid, g, 0, 0)
+SETXID_WRAPPER(seteuid, (uid_t e), (e), LWP_SYS_setresuid, -1, e, -1)
+SETXID_WRAPPER(setegid, (gid_t e), (e), LWP_SYS_setresgid, -1, e, -1)
+SETXID_WRAPPER(setreuid, (uid_t ru, uid_t eu), (ru, eu), LWP_SYS_setreuid,
+	       ru, eu, 0)
+SETXID_WRAPPER(setregid, (gid_t rg, gid_t eg), (rg, eg), LWP_SYS_setregid,
+	       rg, eg, 0)
 SETXID_WRAPPER(setresuid, (uid_t ru, uid_t eu, uid_t su), (ru, eu, su),
-	       SYS_setresuid, ru, eu, su)
+	       LWP_SYS_setresuid, ru, eu, su)
 SETXID_WRAPPER(setresgid, (gid_t rg, gid_t eg, gid_t sg), (rg, eg, sg),
-	       SYS_setresgid, rg, eg, sg)
-SETXID_WRAPPER(setgroups, (size_t n, const gid_t *l), (n, l), SYS_setgroups,
-	       n, l, 0)
+	       LWP_SYS_setresgid, rg, eg, sg)
+SETXID_WRAPPER(setgroups, (size_t n, const gid_t *l), (n, l),
+	       LWP_SYS_setgroups, n, l, 0)
