@@ -22,9 +22,8 @@ struct shim_mutex {
 				    tid and futex bits if robust or PI,
 				    ceiling and 0/1/2 if PP */
 	unsigned m_count;        /* __count: recursion depth (recursive) */
-	_Atomic int m_owner;     /* __owner: tid (recursive, errorcheck,
-				    robust, PI, PP) or a robust mutex's
-				    state */
+	_Atomic int m_owner;     /* __owner: the holder's tid (every
+				    type) or a robust mutex's state */
 	_Atomic unsigned m_nusers; /* __nusers: threads in a condition wait
 				    with it (glibc's counts its holders
 				    too); destroy answers EBUSY */
