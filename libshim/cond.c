@@ -73,6 +73,7 @@
 #include "libshim/park.h"
 #include "libshim/profile.h"
 #include "libshim/shim.h"
+#include "libshim/spinwait.h"
 #include "libshim/thread.h"
 
 struct shim_cond {
@@ -118,7 +119,8 @@ struct waiter {
 static bool wait_validate(void *ctx)
 {
 	struct waiter *w = ctx;
-	struct shim_mutex *mine = mutex_is_pshared(w->m) ? COND_MIXED : w->m;
+	struct shim_mutex *mine =
+		mutex_waits_outside_park(w->m) ? COND_MIXED : w->m;
 	struct shim_mutex *cur =
 		atomic_load_explicit(&w->c->c_mutex, memory_order_relaxed);
 	if (cur == NULL)
@@ -293,12 +295,8 @@ static int shared_wait(struct shim_cond *c, struct shim_mutex *m,
 	atomic_fetch_add(&c->c_sleepers, 1);
 	unsigned seq = atomic_load(&c->c_seq);
 	mutex_wait_release(m);
-	int r = 0;
-	if (abstime != NULL && abstime->tv_sec < 0)
-		r = ETIMEDOUT;
-	else if (lwp_wait_addr((_Atomic int *)&c->c_seq, (int)seq, abstime,
-			       clock, true) == ETIMEDOUT)
-		r = ETIMEDOUT;
+	int r = shim_word_wait((_Atomic int *)&c->c_seq, (int)seq, abstime,
+			       clock, true);
 	/* EINTR and spurious returns are spurious wake-ups, which POSIX
 	 * allows; SIGCANCEL is one, acted on below. */
 	atomic_fetch_sub(&c->c_sleepers, 1);

@@ -24,7 +24,7 @@ struct shim_mutex {
 	_Atomic int m_owner;     /* __owner: tid (recursive, errorcheck,
 				    robust, PI, PP) or a robust mutex's
 				    state */
-	unsigned m_nusers;       /* __nusers: threads in a condition wait
+	_Atomic unsigned m_nusers; /* __nusers: threads in a condition wait
 				    with it (glibc's counts its holders
 				    too); destroy answers EBUSY */
 	_Atomic int m_kind;      /* __kind: glibc's encoding, see mutex.c */
@@ -66,7 +66,7 @@ static inline struct shim_mutex *shim_mutex(pthread_mutex_t *m)
  * priority-inheritance ones, whose waiters the kernel queues; and
  * priority-protection ones, whose waiters sleep on the word as glibc's do.
  */
-static inline bool mutex_is_pshared(struct shim_mutex *m)
+static inline bool mutex_waits_outside_park(struct shim_mutex *m)
 {
 	return atomic_load_explicit(&m->m_kind, memory_order_relaxed) &
 	       (MUTEX_KIND_PSHARED | MUTEX_KIND_ROBUST | MUTEX_KIND_PI |

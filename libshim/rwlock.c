@@ -140,6 +140,7 @@
 #include "libshim/profile.h"
 #include "libshim/rdslot.h"
 #include "libshim/shim.h"
+#include "libshim/spinwait.h"
 #include "libshim/thread.h"
 #include "libshim/vg.h"
 
@@ -662,13 +663,9 @@ static int private_write_wait(struct shim_rwlock *rw, unsigned prio,
 static int shared_wait(struct shim_rwlock *rw, unsigned s,
 		       const struct timespec *abstime, clockid_t clock)
 {
-	if (abstime != NULL && abstime->tv_sec < 0)
-		return ETIMEDOUT;
-	/* EAGAIN (the word moved), EINTR, spurious: re-evaluate. */
-	if (lwp_wait_addr((_Atomic int *)&rw->rw_state, (int)s, abstime, clock,
-			  true) == ETIMEDOUT)
-		return ETIMEDOUT;
-	return 0;
+	/* The word moved, a signal, spurious: re-evaluate. */
+	return shim_word_wait((_Atomic int *)&rw->rw_state, (int)s, abstime,
+			      clock, true);
 }
 
 /* Clear the WAIT bits of s, if any, and wake everyone to re-evaluate. */
@@ -1222,3 +1219,13 @@ SHIM_EXPORT int pthread_rwlockattr_getpshared(const pthread_rwlockattr_t *attr,
 	*pshared = ((const struct rwattr *)attr)->pshared;
 	return 0;
 }
+
+/* The double-underscore names old binaries bind (libpthread exported
+ * them for years). */
+SHIM_ALIAS(pthread_rwlock_init, __pthread_rwlock_init);
+SHIM_ALIAS(pthread_rwlock_destroy, __pthread_rwlock_destroy);
+SHIM_ALIAS(pthread_rwlock_rdlock, __pthread_rwlock_rdlock);
+SHIM_ALIAS(pthread_rwlock_wrlock, __pthread_rwlock_wrlock);
+SHIM_ALIAS(pthread_rwlock_tryrdlock, __pthread_rwlock_tryrdlock);
+SHIM_ALIAS(pthread_rwlock_trywrlock, __pthread_rwlock_trywrlock);
+SHIM_ALIAS(pthread_rwlock_unlock, __pthread_rwlock_unlock);

@@ -25,10 +25,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "arch_syscall.h"
+#include "compat/lwp.h"
 #include "compat/glibc/tcb.h"
 #include "compat/glibc/signals.h"
 #include "libshim/nocancel.h"
@@ -36,7 +35,8 @@
 #include "libshim/thread.h"
 
 static struct {
-	long nr, a, b, c;
+	enum lwp_sys call;
+	long a, b, c;
 	_Atomic int pending; /* threads that have not run it yet */
 	_Atomic int failed;
 } req;
@@ -45,7 +45,7 @@ bool shim_setxid_signal(const siginfo_t *si)
 {
 	if (si->si_code != SI_QUEUE || si->si_value.sival_ptr != &req)
 		return false;
-	if (shim_syscall3(req.nr, req.a, req.b, req.c) < 0)
+	if (lwp_syscall(req.call, req.a, req.b, req.c, 0, 0, 0) < 0)
 		req.failed = 1;
 	if (__atomic_sub_fetch(&req.pending, 1, __ATOMIC_RELEASE) == 0)
 		lwp_wake_addr(&req.pending, 1, false);
@@ -53,11 +53,11 @@ bool shim_setxid_signal(const siginfo_t *si)
 }
 
 /* Run the system call in every libshim thread but the caller. */
-static int broadcast(long nr, long a, long b, long c)
+static int broadcast(enum lwp_sys call, long a, long b, long c)
 {
 	struct shim_thread *self = shim_self();
 	shim_threads_lock();
-	req.nr = nr;
+	req.call = call;
 	req.a = a;
 	req.b = b;
 	req.c = c;
@@ -69,7 +69,7 @@ static int broadcast(long nr, long a, long b, long c)
 	 * counted (the count would go below zero and the wait never end).
 	 * Each is counted before its signal can be acknowledged. */
 	for (struct shim_thread *td = shim_threads_first(); td; td = td->td_next) {
-		pid_t tid = __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE);
+		pid_t tid = shim_td_tid(td);
 		if (td == self || td->td_adopted || tid == 0)
 			continue;
 		__atomic_add_fetch(&req.pending, 1, __ATOMIC_RELAXED);
@@ -106,14 +106,14 @@ static void broadcast_uids(void)
 {
 	uid_t r, e, s;
 	getresuid(&r, &e, &s);
-	broadcast(SYS_setresuid, r, e, s);
+	broadcast(LWP_SYS_setresuid, r, e, s);
 }
 
 static void broadcast_gids(void)
 {
 	gid_t r, e, s;
 	getresgid(&r, &e, &s);
-	broadcast(SYS_setresgid, r, e, s);
+	broadcast(LWP_SYS_setresgid, r, e, s);
 }
 
 /* Each wrapper: glibc's own function, then the other libshim threads. */
@@ -142,4 +142,4 @@ SETXID_WRAPPER(setresgid, (gid_t rg, gid_t eg, gid_t sg), (rg, eg, sg),
 	       broadcast_gids())
 /* A list of groups is absolute already: running it twice is harmless. */
 SETXID_WRAPPER(setgroups, (size_t n, const gid_t *l), (n, l),
-	       broadcast(SYS_setgroups, (long)n, (long)l, 0))
+	       broadcast(LWP_SYS_setgroups, (long)n, (long)l, 0))
