@@ -189,8 +189,8 @@ SHIM_HIDDEN int lwp_close(int fd);
  *    shim_cancel_enter and shim_cancel_leave, so that the wrapper is the
  *    system call itself and a cancellation can interrupt exactly that;
  *  - the set*id calls, which Linux applies to the calling thread only, so
- *    setxid.c replays the one a program made in every thread.  (NetBSD's
- *    act on the process: a port would not replay them.)
+ *    setxid.c gives every thread the caller's new ids with them.
+ *    (NetBSD's act on the process: a port would not need them.)
  * lwp_syscall(LWP_SYS_read, fd, buf, n, 0, 0, 0) is read(2) as the kernel
  * has it; unused trailing arguments are 0.  A port without a call
  * returns -ENOSYS.
@@ -203,8 +203,7 @@ SHIM_HIDDEN int lwp_close(int fd);
 	X(pwrite64) X(pwritev) X(pwritev2) X(read) X(readv) X(recvfrom) \
 	X(recvmmsg) X(recvmsg) X(rt_sigsuspend) X(rt_sigtimedwait) \
 	X(sendmmsg) X(sendmsg) X(sendto) X(wait4) X(waitid) X(write) \
-	X(writev) X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) \
-	X(setresgid) X(setgroups)
+	X(writev) X(setresuid) X(setresgid) X(setgroups)
 enum lwp_sys {
 #define LWP_SYS_NAME(name) LWP_SYS_##name,
 	LWP_SYSCALLS(LWP_SYS_NAME)
