@@ -189,8 +189,8 @@ SHIM_HIDDEN int lwp_close(int fd);
  *    shim_cancel_enter and shim_cancel_leave, so that the wrapper is the
  *    system call itself and a cancellation can interrupt exactly that;
  *  - the set*id calls, which Linux applies to the calling thread only, so
- *    setxid.c replays the one a program made in every thread.  (NetBSD's
- *    act on the process: a port would not replay them.)
+ *    setxid.c gives every thread the caller's new ids with them.
+ *    (NetBSD's act on the process: a port would not need them.)
  * lwp_syscall(LWP_SYS_read, fd, buf, n, 0, 0, 0) is read(2) as the kernel
  * has it; unused trailing arguments are 0.  A port without a call
  * returns -ENOSYS.
