@@ -41,6 +41,7 @@ enum {
 	TCB_OFF_TID = PD(208),
 	TCB_OFF_ROBUST_PREV = PD(216),
 	TCB_OFF_ROBUST_HEAD = PD(224),   /* struct robust_list_head (24) */
+	TCB_OFF_CLEANUP = PD(248),       /* right before cleanup_jmp_buf */
 	TCB_OFF_CANCELHANDLING = PD(264),
 	TCB_OFF_SPECIFIC_1STBLOCK = PD(272),
 	TCB_OFF_SPECIFIC = PD(784),
@@ -57,6 +58,8 @@ _Static_assert(TCB_OFF_TID == TCB_OFF_LIST + 2 * (int)sizeof(void *),
 	       "tid follows list");
 _Static_assert(TCB_OFF_ROBUST_HEAD == TCB_OFF_ROBUST_PREV + (int)sizeof(void *),
 	       "robust_head follows robust_prev");
+_Static_assert(TCB_OFF_CLEANUP == TCB_OFF_ROBUST_HEAD + 3 * (int)sizeof(void *),
+	       "cleanup follows robust_head");
 _Static_assert(TCB_OFF_USER_STACK == TCB_OFF_REPORT_EVENTS + 1,
 	       "user_stack follows report_events");
 _Static_assert(TCB_OFF_SPECIFIC == TCB_OFF_SPECIFIC_1STBLOCK + 32 * 16,
