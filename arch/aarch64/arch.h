@@ -64,6 +64,12 @@ SHIM_HIDDEN void arch_sigreturn(void);
 /* libshim's exported dlopen (dlopen.S) is this folder's one call upward,
  * as on x86_64. */
 
+/* The least guard glibc maps below a thread's stack whenever the guard
+ * size asked for is not 0 (its ARCH_MIN_GUARD_SIZE): 64 KiB, the guard
+ * GCC's arm64 stack-clash probing assumes; frames below it may skip a
+ * smaller one.  pthread_getattr_np still reports the size asked for. */
+#define ARCH_MIN_GUARD_SIZE (64 * 1024)
+
 /* The thread pointer of the calling thread: TPIDR_EL0, which points at
  * glibc's tcbhead_t (TLS variant I: struct pthread lies below it). */
 static inline void *arch_thread_pointer(void)

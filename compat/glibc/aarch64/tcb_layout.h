@@ -49,7 +49,8 @@ enum {
 	TCB_OFF_USER_STACK = PD(1042),   /* bool, right after report_events */
 	TCB_OFF_STACKBLOCK = PD(1168),
 	TCB_OFF_STACKBLOCK_SIZE = PD(1176),
-	TCB_OFF_GUARDSIZE = PD(1184),
+	TCB_OFF_GUARDSIZE = PD(1184),    /* mapped: at least 64 KiB */
+	TCB_OFF_REPORTED_GUARDSIZE = PD(1192), /* the size asked for */
 	TCB_OFF_RES = PD(1208),          /* struct __res_state (__resp) */
 };
 #undef PD
@@ -64,6 +65,8 @@ _Static_assert(TCB_OFF_USER_STACK == TCB_OFF_REPORT_EVENTS + 1,
 	       "user_stack follows report_events");
 _Static_assert(TCB_OFF_SPECIFIC == TCB_OFF_SPECIFIC_1STBLOCK + 32 * 16,
 	       "specific follows 32 pthread_key_data");
+_Static_assert(TCB_OFF_REPORTED_GUARDSIZE == TCB_OFF_GUARDSIZE + 8,
+	       "reported_guardsize follows guardsize");
 _Static_assert(sizeof(pid_t) == 4, "tcb_self_tid reads 32 bits");
 
 /* Bytes of a TCB area beyond glibc's static TLS size and alignment:
