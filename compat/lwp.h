@@ -182,4 +182,35 @@ SHIM_HIDDEN ssize_t lwp_read(int fd, void *buf, size_t n);
 SHIM_HIDDEN ssize_t lwp_write(int fd, const void *buf, size_t n);
 SHIM_HIDDEN int lwp_close(int fd);
 
+/*
+ * The system calls libshim makes by name rather than through a wrapper of
+ * its own, with the kernel's arguments and result (-errno on failure):
+ *  - the cancellation points' (cancelpoints.c), each made between
+ *    shim_cancel_enter and shim_cancel_leave, so that the wrapper is the
+ *    system call itself and a cancellation can interrupt exactly that;
+ *  - the set*id calls, which Linux applies to the calling thread only, so
+ *    setxid.c gives every thread the caller's new ids with them.
+ *    (NetBSD's act on the process: a port would not need them.)
+ * lwp_syscall(LWP_SYS_read, fd, buf, n, 0, 0, 0) is read(2) as the kernel
+ * has it; unused trailing arguments are 0.  A port without a call
+ * returns -ENOSYS.
+ */
+#define LWP_SYSCALLS(X) \
+	X(accept) X(accept4) X(clock_nanosleep) X(close) X(connect) \
+	X(epoll_pwait) X(fcntl) X(fdatasync) X(fsync) X(ioctl) \
+	X(mq_timedreceive) X(mq_timedsend) X(msgrcv) X(msgsnd) X(msync) \
+	X(openat) X(ppoll) X(pread64) X(preadv) X(preadv2) X(pselect6) \
+	X(pwrite64) X(pwritev) X(pwritev2) X(read) X(readv) X(recvfrom) \
+	X(recvmmsg) X(recvmsg) X(rt_sigsuspend) X(rt_sigtimedwait) \
+	X(sendmmsg) X(sendmsg) X(sendto) X(wait4) X(waitid) X(write) \
+	X(writev) X(setresuid) X(setresgid) X(setgroups)
+enum lwp_sys {
+#define LWP_SYS_NAME(name) LWP_SYS_##name,
+	LWP_SYSCALLS(LWP_SYS_NAME)
+#undef LWP_SYS_NAME
+	LWP_SYS_COUNT
+};
+SHIM_HIDDEN long lwp_syscall(enum lwp_sys call, long a, long b, long c, long d,
+			     long e, long f);
+
 #endif

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -488,7 +489,7 @@ SHIM_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 	*a = *attr_of(&td->td_attr);
 	if (ext_copy(a, attr_of(&td->td_attr)))
 		return ENOMEM;
-	int s = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
+	int s = atomic_load_explicit(&td->td_state, memory_order_acquire);
 	if (s == TD_DETACHED)
 		a->flags |= ATTR_DETACHSTATE;
 	else

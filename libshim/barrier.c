@@ -60,6 +60,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -128,8 +129,8 @@ SHIM_EXPORT int pthread_barrier_init(pthread_barrier_t *barrier,
 		return EINVAL;
 	struct barrier *bar = barrier_of(barrier);
 	const struct barrierattr *ba = (const struct barrierattr *)attr;
-	__atomic_store_n(&bar->b_state, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&bar->b_leaving, 0, __ATOMIC_RELAXED);
+	atomic_store_explicit(&bar->b_state, 0, memory_order_relaxed);
+	atomic_store_explicit(&bar->b_leaving, 0, memory_order_relaxed);
 	bar->b_count = count;
 	bar->b_shared = ba != NULL && ba->ba_pshared == PTHREAD_PROCESS_SHARED;
 	vg_init(bar, PROF_BARRIER, count);
@@ -147,16 +148,16 @@ struct round_wait {
 static bool round_unchanged(void *ctx)
 {
 	struct round_wait *rw = ctx;
-	return round_of(__atomic_load_n(&rw->bar->b_state, __ATOMIC_RELAXED)) ==
-	       rw->round;
+	return round_of(atomic_load_explicit(
+		       &rw->bar->b_state, memory_order_relaxed)) == rw->round;
 }
 
 static void wait_round_over(struct barrier *bar, bool shared, uint32_t round)
 {
 	struct round_wait rw = { bar, round };
 	/* Acquire: pairs with the completing swap (see the essay). */
-	while (round_of(__atomic_load_n(&bar->b_state, __ATOMIC_ACQUIRE)) ==
-	       round) {
+	while (round_of(atomic_load_explicit(&bar->b_state,
+					     memory_order_acquire)) == round) {
 		if (shared)
 			lwp_wait_addr(round_word(bar), (int)round, NULL,
 				      CLOCK_MONOTONIC, true);
@@ -191,7 +192,8 @@ static void wake_destroyer(struct barrier *bar, bool shared)
  * is the last access: what it returns says whether to wake a destroyer. */
 static void barrier_left(struct barrier *bar, bool shared, int n)
 {
-	int old = __atomic_fetch_sub(&bar->b_leaving, n, __ATOMIC_RELEASE);
+	int old = atomic_fetch_sub_explicit(&bar->b_leaving, n,
+					    memory_order_release);
 	if (old - n == B_DESTROYING)
 		wake_destroyer(bar, shared);
 }
@@ -205,10 +207,12 @@ static bool complete_round(struct barrier *bar, uint64_t *s, unsigned count,
 			   bool shared)
 {
 	int waiters = (int)(count - 1);
-	__atomic_fetch_add(&bar->b_leaving, waiters, __ATOMIC_RELAXED);
+	atomic_fetch_add_explicit(&bar->b_leaving, waiters,
+				  memory_order_relaxed);
 	uint64_t next = (uint64_t)(round_of(*s) + 1) << ROUND_SHIFT;
-	if (!__atomic_compare_exchange_n(&bar->b_state, s, next, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+	if (!atomic_compare_exchange_strong_explicit(&bar->b_state, s, next,
+						     memory_order_acq_rel,
+						     memory_order_relaxed)) {
 		barrier_left(bar, shared, waiters);
 		return false;
 	}
@@ -226,16 +230,17 @@ SHIM_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 	const bool shared = bar->b_shared;
 	vg_release(bar, PROF_BARRIER);
 
-	uint64_t s = __atomic_load_n(&bar->b_state, __ATOMIC_RELAXED);
+	uint64_t s = atomic_load_explicit(&bar->b_state, memory_order_relaxed);
 	for (;;) {
 		if (arrived_of(s) == count - 1) {
 			if (complete_round(bar, &s, count, shared)) {
 				vg_acquire(bar, PROF_BARRIER);
 				return PTHREAD_BARRIER_SERIAL_THREAD;
 			}
-		} else if (__atomic_compare_exchange_n(&bar->b_state, &s, s + 1,
-						       false, __ATOMIC_ACQ_REL,
-						       __ATOMIC_RELAXED)) {
+		} else if (atomic_compare_exchange_strong_explicit(
+				   &bar->b_state, &s, s + 1,
+				   memory_order_acq_rel,
+				   memory_order_relaxed)) {
 			break;
 		}
 	}
@@ -249,20 +254,22 @@ SHIM_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 static bool leavers_remain(void *ctx)
 {
 	struct barrier *bar = ctx;
-	return __atomic_load_n(&bar->b_leaving, __ATOMIC_RELAXED) !=
+	return atomic_load_explicit(&bar->b_leaving, memory_order_relaxed) !=
 	       B_DESTROYING;
 }
 
 SHIM_EXPORT int pthread_barrier_destroy(pthread_barrier_t *barrier)
 {
 	struct barrier *bar = barrier_of(barrier);
-	if (arrived_of(__atomic_load_n(&bar->b_state, __ATOMIC_RELAXED)) != 0)
+	if (arrived_of(atomic_load_explicit(&bar->b_state,
+					    memory_order_relaxed)) != 0)
 		return EBUSY;
 	vg_destroy(bar, PROF_BARRIER);
 	/* Acquire, here and below: the leavers' last reads happen before
 	 * the caller reuses the memory. */
-	int v = __atomic_or_fetch(&bar->b_leaving, B_DESTROYING,
-				  __ATOMIC_ACQUIRE);
+	int v = (atomic_fetch_or_explicit(&bar->b_leaving, B_DESTROYING,
+					  memory_order_acquire) |
+		 B_DESTROYING);
 	while (v != B_DESTROYING) {
 		if (bar->b_shared)
 			lwp_wait_addr(&bar->b_leaving, v, NULL, CLOCK_MONOTONIC,
@@ -271,7 +278,7 @@ SHIM_EXPORT int pthread_barrier_destroy(pthread_barrier_t *barrier)
 			park_wait(&bar->b_leaving, leavers_remain, NULL, NULL,
 				  bar, NULL, CLOCK_MONOTONIC,
 				  PARK_KIND(PROF_BARRIER), NULL);
-		v = __atomic_load_n(&bar->b_leaving, __ATOMIC_ACQUIRE);
+		v = atomic_load_explicit(&bar->b_leaving, memory_order_acquire);
 	}
 	return 0;
 }

@@ -318,7 +318,7 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 			 * the instant before it enters the kernel.  The signal
 			 * then interrupts system calls and async mode. */
 			lwp_unpark(&td->td_parker);
-			lwp_kill(*td->td_tidp, SIGCANCEL);
+			lwp_kill(shim_td_tid(td), SIGCANCEL);
 		}
 	}
 	return 0;

@@ -67,14 +67,14 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "arch_syscall.h"
+#include "compat/lwp.h"
+#include "libshim/shim.h"
 #include "libshim/thread.h"
 
 #define SIGSET_BYTES (_NSIG / 8) /* the kernel's sigset_t, as glibc passes */
@@ -84,109 +84,94 @@
  * clock_nanosleep passes in place of CLOCK_PROCESS_CPUTIME_ID. */
 #define PROCESS_CPU_CLOCK ((clockid_t)(~0u << 3 | 2))
 
-#define ALIAS(name) __attribute__((alias(#name)))
-
-/* A system call as a cancellation point; -errno on failure.  Unused
- * trailing arguments are passed as 0: the kernel ignores them. */
-static long cancel_syscall(long nr, long a, long b, long c, long d, long e,
-			   long f)
+/* A system call (compat/lwp.h's lwp_syscall) as a cancellation point;
+ * -errno on failure.  Unused trailing arguments are passed as 0: the
+ * kernel ignores them. */
+static long cancel_syscall(enum lwp_sys call, long a, long b, long c, long d,
+			   long e, long f)
 {
 	unsigned token = shim_cancel_enter();
-	long r = shim_syscall6(nr, a, b, c, d, e, f);
+	long r = lwp_syscall(call, a, b, c, d, e, f);
 	shim_cancel_leave(token);
 	return r;
 }
 
-#define CANCEL_SYSCALL(nr, a, b, c, d, e, f)                                   \
-	cancel_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d),         \
-		       (long)(e), (long)(f))
-
-/* -errno (-4095..-1, as glibc tests it) to -1 and errno. */
-static long errno_ret(long r)
-{
-	if ((unsigned long)r > -4096ul) {
-		errno = (int)-r;
-		return -1;
-	}
-	return r;
-}
+#define CANCEL_SYSCALL(name, a, b, c, d, e, f)                                 \
+	cancel_syscall(LWP_SYS_##name, (long)(a), (long)(b), (long)(c),        \
+		       (long)(d), (long)(e), (long)(f))
 
 /* Descriptors and files */
 
 SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_read, fd, buf, n, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(read, fd, buf, n, 0, 0, 0));
 }
 
 SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_write, fd, buf, n, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(write, fd, buf, n, 0, 0, 0));
 }
 
 SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_readv, fd, iov, n, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(readv, fd, iov, n, 0, 0, 0));
 }
 
 SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_writev, fd, iov, n, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(writev, fd, iov, n, 0, 0, 0));
 }
 
 SHIM_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_pread64, fd, buf, n, off, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(pread64, fd, buf, n, off, 0, 0));
 }
-SHIM_EXPORT ssize_t pread64(int, void *, size_t, off64_t) ALIAS(pread);
+SHIM_ALIAS(pread, pread64);
 
 SHIM_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_pwrite64, fd, buf, n, off, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(pwrite64, fd, buf, n, off, 0, 0));
 }
-SHIM_EXPORT ssize_t pwrite64(int, const void *, size_t, off64_t) ALIAS(pwrite);
+SHIM_ALIAS(pwrite, pwrite64);
 
 /* The offset's high half, which x86_64 passes as 0 (glibc's LO_HI_LONG). */
 SHIM_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int n, off_t off)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_preadv, fd, iov, n, off, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(preadv, fd, iov, n, off, 0, 0));
 }
-SHIM_EXPORT ssize_t preadv64(int, const struct iovec *, int, off64_t)
-	ALIAS(preadv);
+SHIM_ALIAS(preadv, preadv64);
 
 SHIM_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_pwritev, fd, iov, n, off, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(pwritev, fd, iov, n, off, 0, 0));
 }
-SHIM_EXPORT ssize_t pwritev64(int, const struct iovec *, int, off64_t)
-	ALIAS(pwritev);
+SHIM_ALIAS(pwritev, pwritev64);
 
 /* As glibc: the system call, and on a kernel without it preadv or readv
  * (offset -1), ENOTSUP if flags ask for more. */
 SHIM_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int n, off_t off,
 			    int flags)
 {
-	long r = CANCEL_SYSCALL(SYS_preadv2, fd, iov, n, off, 0, flags);
+	long r = CANCEL_SYSCALL(preadv2, fd, iov, n, off, 0, flags);
 	if (r != -ENOSYS)
-		return errno_ret(r);
+		return shim_errno_ret(r);
 	if (flags != 0)
-		return errno_ret(-ENOTSUP);
+		return shim_errno_ret(-ENOTSUP);
 	return off == -1 ? readv(fd, iov, n) : preadv(fd, iov, n, off);
 }
-SHIM_EXPORT ssize_t preadv64v2(int, const struct iovec *, int, off64_t, int)
-	ALIAS(preadv2);
+SHIM_ALIAS(preadv2, preadv64v2);
 
 SHIM_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off,
 			     int flags)
 {
-	long r = CANCEL_SYSCALL(SYS_pwritev2, fd, iov, n, off, 0, flags);
+	long r = CANCEL_SYSCALL(pwritev2, fd, iov, n, off, 0, flags);
 	if (r != -ENOSYS)
-		return errno_ret(r);
+		return shim_errno_ret(r);
 	if (flags != 0)
-		return errno_ret(-ENOTSUP);
+		return shim_errno_ret(-ENOTSUP);
 	return off == -1 ? writev(fd, iov, n) : pwritev(fd, iov, n, off);
 }
-SHIM_EXPORT ssize_t pwritev64v2(int, const struct iovec *, int, off64_t, int)
-	ALIAS(pwritev2);
+SHIM_ALIAS(pwritev2, pwritev64v2);
 
 /* Record locks.  F_SETLKW waits and is the cancellation point; the rest
  * is glibc's fcntl on x86_64, F_GETOWN included. */
@@ -197,17 +182,20 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
 	if (cmd == F_SETLKW || cmd == F_OFD_SETLKW)
-		return errno_ret(CANCEL_SYSCALL(SYS_fcntl, fd, cmd, arg, 0, 0, 0));
+		return shim_errno_ret(
+			CANCEL_SYSCALL(fcntl, fd, cmd, arg, 0, 0, 0));
 	if (cmd == F_GETOWN) {
 		struct f_owner_ex ex;
-		long r = shim_syscall3(SYS_fcntl, fd, F_GETOWN_EX, (long)&ex);
+		long r = lwp_syscall(LWP_SYS_fcntl, fd, F_GETOWN_EX, (long)&ex,
+				     0, 0, 0);
 		if (r < 0)
-			return errno_ret(r);
+			return shim_errno_ret(r);
 		return ex.type == F_OWNER_PGRP ? -ex.pid : ex.pid;
 	}
-	return errno_ret(shim_syscall3(SYS_fcntl, fd, cmd, (long)arg));
+	return shim_errno_ret(
+		lwp_syscall(LWP_SYS_fcntl, fd, cmd, (long)arg, 0, 0, 0));
 }
-SHIM_EXPORT int fcntl64(int, int, ...) ALIAS(fcntl);
+SHIM_ALIAS(fcntl, fcntl64);
 
 /* glibc's lockf: a write lock (or test) on [current offset, +len). */
 SHIM_EXPORT int lockf(int fd, int cmd, off_t len)
@@ -235,7 +223,7 @@ SHIM_EXPORT int lockf(int fd, int cmd, off_t len)
 	errno = EINVAL;
 	return -1;
 }
-SHIM_EXPORT int lockf64(int, int, off64_t) ALIAS(lockf);
+SHIM_ALIAS(lockf, lockf64);
 
 /* Whether open's variadic mode argument is there (glibc's
  * __OPEN_NEEDS_MODE); without it the kernel gets 0. */
@@ -252,10 +240,10 @@ SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode_t mode = open_mode(flags, ap);
 	va_end(ap);
-	return errno_ret(CANCEL_SYSCALL(SYS_openat, dirfd, path, flags, mode,
-					0, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(openat, dirfd, path, flags, mode, 0, 0));
 }
-SHIM_EXPORT int openat64(int, const char *, int, ...) ALIAS(openat);
+SHIM_ALIAS(openat, openat64);
 
 SHIM_EXPORT int open(const char *path, int flags, ...)
 {
@@ -263,42 +251,42 @@ SHIM_EXPORT int open(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode_t mode = open_mode(flags, ap);
 	va_end(ap);
-	return errno_ret(CANCEL_SYSCALL(SYS_openat, AT_FDCWD, path, flags,
-					mode, 0, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(openat, AT_FDCWD, path, flags, mode, 0, 0));
 }
-SHIM_EXPORT int open64(const char *, int, ...) ALIAS(open);
+SHIM_ALIAS(open, open64);
 
 SHIM_EXPORT int creat(const char *path, mode_t mode)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_openat, AT_FDCWD, path,
-					O_CREAT | O_WRONLY | O_TRUNC, mode,
-					0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(openat, AT_FDCWD, path,
+					     O_CREAT | O_WRONLY | O_TRUNC, mode,
+					     0, 0));
 }
-SHIM_EXPORT int creat64(const char *, mode_t) ALIAS(creat);
+SHIM_ALIAS(creat, creat64);
 
 SHIM_EXPORT int close(int fd)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_close, fd, 0, 0, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(close, fd, 0, 0, 0, 0, 0));
 }
 
 SHIM_EXPORT int fsync(int fd)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_fsync, fd, 0, 0, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(fsync, fd, 0, 0, 0, 0, 0));
 }
 
 SHIM_EXPORT int fdatasync(int fd)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_fdatasync, fd, 0, 0, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(fdatasync, fd, 0, 0, 0, 0, 0));
 }
 
 SHIM_EXPORT int msync(void *addr, size_t len, int flags)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_msync, addr, len, flags, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(msync, addr, len, flags, 0, 0, 0));
 }
 
 SHIM_EXPORT int tcdrain(int fd)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_ioctl, fd, TCSBRK, 1, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(ioctl, fd, TCSBRK, 1, 0, 0, 0));
 }
 
 /* Sleeping */
@@ -312,8 +300,8 @@ static int clock_sleep(clockid_t clock, int flags, const struct timespec *req,
 		return EINVAL; /* glibc refuses it before the kernel */
 	if (clock == CLOCK_PROCESS_CPUTIME_ID)
 		clock = PROCESS_CPU_CLOCK;
-	return (int)-CANCEL_SYSCALL(SYS_clock_nanosleep, clock, flags, req,
-				    rem, 0, 0);
+	return (int)-CANCEL_SYSCALL(clock_nanosleep, clock, flags, req, rem, 0,
+				    0);
 }
 
 SHIM_EXPORT int clock_nanosleep(clockid_t clock, int flags,
@@ -352,7 +340,7 @@ SHIM_EXPORT int usleep(useconds_t us)
  * epoll_wait system call (glibc uses the same successors there). */
 SHIM_EXPORT int pause(void)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_ppoll, 0, 0, 0, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(ppoll, 0, 0, 0, 0, 0, 0));
 }
 
 /* Waiting for descriptors */
@@ -361,8 +349,8 @@ SHIM_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
 	struct timespec ts = { .tv_sec = timeout_ms / 1000,
 			       .tv_nsec = timeout_ms % 1000 * 1000000l };
-	return errno_ret(CANCEL_SYSCALL(SYS_ppoll, fds, n,
-					timeout_ms < 0 ? NULL : &ts, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(
+		ppoll, fds, n, timeout_ms < 0 ? NULL : &ts, 0, 0, 0));
 }
 
 /* ppoll and pselect must leave *timeout alone; the kernel writes the
@@ -375,8 +363,8 @@ SHIM_EXPORT int ppoll(struct pollfd *fds, nfds_t n,
 		copy = *timeout;
 		t = &copy;
 	}
-	return errno_ret(CANCEL_SYSCALL(SYS_ppoll, fds, n, t, mask,
-					SIGSET_BYTES, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(ppoll, fds, n, t, mask, SIGSET_BYTES, 0));
 }
 
 SHIM_EXPORT int pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex,
@@ -389,8 +377,8 @@ SHIM_EXPORT int pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex,
 	}
 	/* pselect6's sixth argument: the mask and its size, by address. */
 	unsigned long mask_arg[2] = { (unsigned long)mask, SIGSET_BYTES };
-	return errno_ret(CANCEL_SYSCALL(SYS_pselect6, n, rd, wr, ex, t,
-					mask_arg));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(pselect6, n, rd, wr, ex, t, mask_arg));
 }
 
 /* As glibc 2.36: pselect6 with the timeval normalised (tv_usec may
@@ -415,116 +403,116 @@ SHIM_EXPORT int select(int n, fd_set *rd, fd_set *wr, fd_set *ex,
 						us % 1000000 * 1000l };
 		t = &ts;
 	}
-	long r = CANCEL_SYSCALL(SYS_pselect6, n, rd, wr, ex, t, NULL);
+	long r = CANCEL_SYSCALL(pselect6, n, rd, wr, ex, t, NULL);
 	if (tv != NULL) {
 		tv->tv_sec = ts.tv_sec;
 		tv->tv_usec = ts.tv_nsec / 1000;
 	}
-	return errno_ret(r);
+	return shim_errno_ret(r);
 }
 
 SHIM_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max,
 			   int timeout_ms)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_epoll_pwait, epfd, ev, max,
-					timeout_ms, 0, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(epoll_pwait, epfd, ev, max, timeout_ms, 0, 0));
 }
 
 SHIM_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max,
 			    int timeout_ms, const sigset_t *mask)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_epoll_pwait, epfd, ev, max,
-					timeout_ms, mask, SIGSET_BYTES));
+	return shim_errno_ret(CANCEL_SYSCALL(epoll_pwait, epfd, ev, max,
+					     timeout_ms, mask, SIGSET_BYTES));
 }
 
 /* Sockets (glibc's transparent-union address arguments) */
 
 SHIM_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_accept, fd, addr.__sockaddr__,
-					len, 0, 0, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(accept, fd, addr.__sockaddr__, len, 0, 0, 0));
 }
 
 SHIM_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len,
 			int flags)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_accept4, fd, addr.__sockaddr__,
-					len, flags, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(accept4, fd, addr.__sockaddr__,
+					     len, flags, 0, 0));
 }
 
 SHIM_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_connect, fd, addr.__sockaddr__,
-					len, 0, 0, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(connect, fd, addr.__sockaddr__, len, 0, 0, 0));
 }
 
 SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
 			     __SOCKADDR_ARG addr, socklen_t *len)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_recvfrom, fd, buf, n, flags,
-					addr.__sockaddr__, len));
+	return shim_errno_ret(CANCEL_SYSCALL(recvfrom, fd, buf, n, flags,
+					     addr.__sockaddr__, len));
 }
 
 SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_recvfrom, fd, buf, n, flags,
-					NULL, NULL));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(recvfrom, fd, buf, n, flags, NULL, NULL));
 }
 
 SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_recvmsg, fd, msg, flags, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(recvmsg, fd, msg, flags, 0, 0, 0));
 }
 
 SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			   __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_sendto, fd, buf, n, flags,
-					addr.__sockaddr__, len));
+	return shim_errno_ret(CANCEL_SYSCALL(sendto, fd, buf, n, flags,
+					     addr.__sockaddr__, len));
 }
 
 SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_sendto, fd, buf, n, flags, NULL,
-					0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(sendto, fd, buf, n, flags, NULL, 0));
 }
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_sendmsg, fd, msg, flags, 0, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(sendmsg, fd, msg, flags, 0, 0, 0));
 }
 
 SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 {
-	return (int)errno_ret(CANCEL_SYSCALL(SYS_sendmmsg, fd, v, n, flags, 0,
-					     0));
+	return (int)shim_errno_ret(
+		CANCEL_SYSCALL(sendmmsg, fd, v, n, flags, 0, 0));
 }
 
 SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
 			 struct timespec *timeout)
 {
-	return (int)errno_ret(CANCEL_SYSCALL(SYS_recvmmsg, fd, v, n, flags,
-					     timeout, 0));
+	return (int)shim_errno_ret(
+		CANCEL_SYSCALL(recvmmsg, fd, v, n, flags, timeout, 0));
 }
 
 /* Children */
 
 SHIM_EXPORT pid_t wait(int *status)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_wait4, -1, status, 0, NULL, 0, 0));
+	return shim_errno_ret(CANCEL_SYSCALL(wait4, -1, status, 0, NULL, 0, 0));
 }
 
 SHIM_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_wait4, pid, status, options, NULL,
-					0, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(wait4, pid, status, options, NULL, 0, 0));
 }
 
 SHIM_EXPORT pid_t wait4(pid_t pid, int *status, int options,
 			struct rusage *usage)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_wait4, pid, status, options, usage,
-					0, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(wait4, pid, status, options, usage, 0, 0));
 }
 
 SHIM_EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
@@ -534,8 +522,8 @@ SHIM_EXPORT pid_t wait3(int *status, int options, struct rusage *usage)
 
 SHIM_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_waitid, type, id, info, options,
-					NULL, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(waitid, type, id, info, options, NULL, 0));
 }
 
 /* Signals */
@@ -544,13 +532,13 @@ SHIM_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 static int wait_signal(const sigset_t *set, siginfo_t *info,
 		       const struct timespec *timeout)
 {
-	long r = CANCEL_SYSCALL(SYS_rt_sigtimedwait, set, info, timeout,
+	long r = CANCEL_SYSCALL(rt_sigtimedwait, set, info, timeout,
 				SIGSET_BYTES, 0, 0);
 	/* raise() and pthread_kill() send with tgkill; glibc reports
 	 * those as sent by kill(). */
 	if (r >= 0 && info != NULL && info->si_code == SI_TKILL)
 		info->si_code = SI_USER;
-	return (int)errno_ret(r);
+	return (int)shim_errno_ret(r);
 }
 
 SHIM_EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info,
@@ -581,8 +569,8 @@ SHIM_EXPORT int sigwait(const sigset_t *set, int *sig)
 
 SHIM_EXPORT int sigsuspend(const sigset_t *mask)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_rt_sigsuspend, mask, SIGSET_BYTES,
-					0, 0, 0, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(rt_sigsuspend, mask, SIGSET_BYTES, 0, 0, 0, 0));
 }
 
 /* glibc's sigpause: the calling thread's mask less one signal (is_sig,
@@ -618,13 +606,14 @@ int shim_bsd_sigpause(int mask)
 
 SHIM_EXPORT ssize_t msgrcv(int id, void *msg, size_t size, long type, int flags)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_msgrcv, id, msg, size, type, flags,
-					0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(msgrcv, id, msg, size, type, flags, 0));
 }
 
 SHIM_EXPORT int msgsnd(int id, const void *msg, size_t size, int flags)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_msgsnd, id, msg, size, flags, 0, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(msgsnd, id, msg, size, flags, 0, 0));
 }
 
 /* (glibc declares the deadline of the timed calls non-null; the untimed
@@ -632,15 +621,15 @@ SHIM_EXPORT int msgsnd(int id, const void *msg, size_t size, int flags)
 static ssize_t mq_recv(mqd_t q, char *msg, size_t len, unsigned *prio,
 		       const struct timespec *abstime)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_mq_timedreceive, q, msg, len, prio,
-					abstime, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(mq_timedreceive, q, msg, len, prio, abstime, 0));
 }
 
 static int mq_snd(mqd_t q, const char *msg, size_t len, unsigned prio,
 		  const struct timespec *abstime)
 {
-	return errno_ret(CANCEL_SYSCALL(SYS_mq_timedsend, q, msg, len, prio,
-					abstime, 0));
+	return shim_errno_ret(
+		CANCEL_SYSCALL(mq_timedsend, q, msg, len, prio, abstime, 0));
 }
 
 SHIM_EXPORT ssize_t mq_timedreceive(mqd_t q, char *msg, size_t len,

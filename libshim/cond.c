@@ -73,6 +73,7 @@
 #include "libshim/park.h"
 #include "libshim/profile.h"
 #include "libshim/shim.h"
+#include "libshim/spinwait.h"
 #include "libshim/thread.h"
 
 struct shim_cond {
@@ -118,7 +119,8 @@ struct waiter {
 static bool wait_validate(void *ctx)
 {
 	struct waiter *w = ctx;
-	struct shim_mutex *mine = mutex_is_pshared(w->m) ? COND_MIXED : w->m;
+	struct shim_mutex *mine =
+		mutex_waits_outside_park(w->m) ? COND_MIXED : w->m;
 	struct shim_mutex *cur =
 		atomic_load_explicit(&w->c->c_mutex, memory_order_relaxed);
 	if (cur == NULL)
@@ -158,7 +160,7 @@ static int private_wait(struct shim_cond *c, struct shim_mutex *m,
 		return 0; /* never queued, mutex still held: a spurious wake */
 	/* A robust mutex whose owner died reports it here, as with glibc. */
 	int e = mutex_wait_reacquire(m, depth,
-				     r == 0 && token == PARK_TOKEN_HANDOFF);
+				     r == 0 ? token : PARK_TOKEN_NORMAL);
 	if (r == ECANCELED)
 		shim_testcancel();
 	if (e != 0)
@@ -293,16 +295,12 @@ static int shared_wait(struct shim_cond *c, struct shim_mutex *m,
 	atomic_fetch_add(&c->c_sleepers, 1);
 	unsigned seq = atomic_load(&c->c_seq);
 	mutex_wait_release(m);
-	int r = 0;
-	if (abstime != NULL && abstime->tv_sec < 0)
-		r = ETIMEDOUT;
-	else if (lwp_wait_addr((_Atomic int *)&c->c_seq, (int)seq, abstime,
-			       clock, true) == ETIMEDOUT)
-		r = ETIMEDOUT;
+	int r = shim_word_wait((_Atomic int *)&c->c_seq, (int)seq, abstime,
+			       clock, true);
 	/* EINTR and spurious returns are spurious wake-ups, which POSIX
 	 * allows; SIGCANCEL is one, acted on below. */
 	atomic_fetch_sub(&c->c_sleepers, 1);
-	int e = mutex_wait_reacquire(m, depth, false);
+	int e = mutex_wait_reacquire(m, depth, PARK_TOKEN_NORMAL);
 	/* A cancelled waiter must not consume a signal meant for another
 	 * (POSIX).  If the sequence moved while we slept, the kernel's wake
 	 * may have picked us: pass one on (at worst a spurious wake-up). */

@@ -74,11 +74,6 @@ static struct diag_thread *record_of(void *tp)
 	return (struct diag_thread *)((char *)tp + off);
 }
 
-static pid_t tid_of(const struct shim_thread *td)
-{
-	return __atomic_load_n(td->td_tidp, __ATOMIC_RELAXED);
-}
-
 static void out_name(struct outbuf *o, pid_t tid)
 {
 	char path[48] = "/proc/self/task/", buf[32];
@@ -165,7 +160,7 @@ static void out_thread(struct outbuf *o, struct shim_thread *td, bool self,
 		       bool in_handler)
 {
 	struct diag_thread *r = td != NULL ? record_of(td->td_tp) : &diag_self;
-	pid_t tid = td != NULL ? tid_of(td) : shim_tid();
+	pid_t tid = td != NULL ? shim_td_tid(td) : shim_tid();
 	out_str(o, "libshim: thread ");
 	out_dec(o, (uint64_t)tid);
 	out_str(o, " ");
@@ -187,9 +182,9 @@ static void out_thread(struct outbuf *o, struct shim_thread *td, bool self,
 		struct shim_thread *h = has_holder(kind) ? holder_of(obj, td) : NULL;
 		if (h != NULL) {
 			out_str(o, ", held by thread ");
-			out_dec(o, (uint64_t)tid_of(h));
+			out_dec(o, (uint64_t)shim_td_tid(h));
 			out_str(o, " ");
-			out_name(o, tid_of(h));
+			out_name(o, shim_td_tid(h));
 		}
 		out_str(o, "\n");
 	}
@@ -219,7 +214,7 @@ static void dump_all(struct outbuf *o, bool in_handler)
 	bool listed = false;
 	for (struct shim_thread *td = shim_threads_first(); td != NULL;
 	     td = td->td_next)
-		listed |= tid_of(td) == self;
+		listed |= shim_td_tid(td) == self;
 	out_str(o, "libshim: thread dump of pid ");
 	out_dec(o, (uint64_t)shim_pid());
 	out_str(o, " (");
@@ -229,8 +224,8 @@ static void dump_all(struct outbuf *o, bool in_handler)
 		out_thread(o, NULL, true, in_handler); /* a thread never adopted */
 	for (struct shim_thread *td = shim_threads_first(); td != NULL;
 	     td = td->td_next)
-		if (tid_of(td) != 0)
-			out_thread(o, td, tid_of(td) == self, in_handler);
+		if (shim_td_tid(td) != 0)
+			out_thread(o, td, shim_td_tid(td) == self, in_handler);
 	out_str(o, "libshim: end of thread dump\n");
 	out_flush(o);
 }
@@ -315,15 +310,15 @@ static void check_deadlock(void)
 	for (unsigned i = 0; i < n; i++) {
 		struct diag_thread *r = record_of(cycle[i]->td_tp);
 		out_str(&o, "libshim:   thread ");
-		out_dec(&o, (uint64_t)tid_of(cycle[i]));
+		out_dec(&o, (uint64_t)shim_td_tid(cycle[i]));
 		out_str(&o, " ");
-		out_name(&o, tid_of(cycle[i]));
+		out_name(&o, shim_td_tid(cycle[i]));
 		out_str(&o, " waits for ");
 		out_named_object(&o, atomic_load(&r->wait_obj), atomic_load(&r->wait_kind));
 		out_str(&o, ", held by thread ");
-		out_dec(&o, (uint64_t)tid_of(cycle[(i + 1) % n]));
+		out_dec(&o, (uint64_t)shim_td_tid(cycle[(i + 1) % n]));
 		out_str(&o, " ");
-		out_name(&o, tid_of(cycle[(i + 1) % n]));
+		out_name(&o, shim_td_tid(cycle[(i + 1) % n]));
 		out_str(&o, "\n");
 	}
 	dump_all(&o, false);

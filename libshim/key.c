@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "libshim/shim.h"
@@ -28,16 +29,17 @@ static bool in_use(unsigned seq)
 SHIM_EXPORT int pthread_key_create(pthread_key_t *key, void (*dtor)(void *))
 {
 	for (unsigned i = 0; i < SHIM_KEYS_MAX; i++) {
-		unsigned s = __atomic_load_n(&keys[i].seq, __ATOMIC_RELAXED);
+		unsigned s = atomic_load_explicit(&keys[i].seq,
+						  memory_order_relaxed);
 		if (in_use(s))
 			continue;
 		/* The destructor is stored before the seq makes the key
 		 * live, so a thread exiting concurrently never sees a live
 		 * key with a stale destructor. */
 		keys[i].dtor = dtor;
-		if (__atomic_compare_exchange_n(&keys[i].seq, &s, s + 1, false,
-						__ATOMIC_RELEASE,
-						__ATOMIC_RELAXED)) {
+		if (atomic_compare_exchange_strong_explicit(
+			    &keys[i].seq, &s, s + 1, memory_order_release,
+			    memory_order_relaxed)) {
 			*key = i;
 			return 0;
 		}
@@ -55,10 +57,10 @@ SHIM_EXPORT int pthread_key_delete(pthread_key_t key)
 {
 	if (key >= SHIM_KEYS_MAX)
 		return EINVAL;
-	unsigned s = __atomic_load_n(&keys[key].seq, __ATOMIC_RELAXED);
-	if (!in_use(s) ||
-	    !__atomic_compare_exchange_n(&keys[key].seq, &s, s + 1, false,
-					 __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+	unsigned s = atomic_load_explicit(&keys[key].seq, memory_order_relaxed);
+	if (!in_use(s) || !atomic_compare_exchange_strong_explicit(
+				  &keys[key].seq, &s, s + 1,
+				  memory_order_release, memory_order_relaxed))
 		return EINVAL;
 	return 0;
 }
@@ -85,8 +87,8 @@ SHIM_EXPORT void *pthread_getspecific(pthread_key_t key)
 		return NULL;
 	struct shim_thread *td = shim_self();
 	struct shim_tsd *s = td ? slot(td, key, false) : NULL;
-	if (s == NULL ||
-	    s->seq != __atomic_load_n(&keys[key].seq, __ATOMIC_RELAXED))
+	if (s == NULL || s->seq != atomic_load_explicit(&keys[key].seq,
+							memory_order_relaxed))
 		return NULL;
 	return s->value;
 }
@@ -95,7 +97,8 @@ SHIM_EXPORT int pthread_setspecific(pthread_key_t key, const void *value)
 {
 	if (key >= SHIM_KEYS_MAX)
 		return EINVAL;
-	unsigned seq = __atomic_load_n(&keys[key].seq, __ATOMIC_ACQUIRE);
+	unsigned seq =
+		atomic_load_explicit(&keys[key].seq, memory_order_acquire);
 	if (!in_use(seq))
 		return EINVAL;
 	struct shim_thread *td = shim_self();
@@ -119,8 +122,8 @@ void shim_tsd_run_destructors(struct shim_thread *td)
 			struct shim_tsd *s = slot(td, k, false);
 			if (s == NULL)
 				break;
-			unsigned seq = __atomic_load_n(&keys[k].seq,
-						       __ATOMIC_ACQUIRE);
+			unsigned seq = atomic_load_explicit(
+				&keys[k].seq, memory_order_acquire);
 			if (s->value == NULL || s->seq != seq)
 				continue;
 			void *v = s->value;
@@ -133,3 +136,8 @@ void shim_tsd_run_destructors(struct shim_thread *td)
 	free(td->td_tsd_more);
 	td->td_tsd_more = NULL;
 }
+
+/* The double-underscore names old binaries bind (libpthread exported
+ * them for years). */
+SHIM_ALIAS(pthread_getspecific, __pthread_getspecific);
+SHIM_ALIAS(pthread_setspecific, __pthread_setspecific);

@@ -14,34 +14,26 @@
 #include <sys/types.h>
 
 #include "compat/lwp.h"
-
-static inline long nocancel_result(long r)
-{
-	if (r < 0) {
-		errno = (int)-r;
-		return -1;
-	}
-	return r;
-}
+#include "libshim/shim.h"
 
 static inline int nocancel_open(const char *path, int flags, mode_t mode)
 {
-	return (int)nocancel_result(lwp_open(path, flags, mode));
+	return (int)shim_errno_ret(lwp_open(path, flags, mode));
 }
 
 static inline ssize_t nocancel_read(int fd, void *buf, size_t n)
 {
-	return nocancel_result(lwp_read(fd, buf, n));
+	return shim_errno_ret(lwp_read(fd, buf, n));
 }
 
 static inline ssize_t nocancel_write(int fd, const void *buf, size_t n)
 {
-	return nocancel_result(lwp_write(fd, buf, n));
+	return shim_errno_ret(lwp_write(fd, buf, n));
 }
 
 static inline int nocancel_close(int fd)
 {
-	return (int)nocancel_result(lwp_close(fd));
+	return (int)shim_errno_ret(lwp_close(fd));
 }
 
 #endif

@@ -187,3 +187,7 @@ SHIM_EXPORT int pthread_once(pthread_once_t *once, void (*init_routine)(void))
 	vg_acquire(once, PROF_ONCE);
 	return r;
 }
+
+/* The double-underscore names old binaries bind (libpthread exported
+ * them for years). */
+SHIM_ALIAS(pthread_once, __pthread_once);

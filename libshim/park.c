@@ -391,9 +391,7 @@ static int sleep_on_node(struct shim_thread *td, struct park_node *n,
 			 const struct timespec *abstime, clockid_t clock,
 			 unsigned flags)
 {
-	/* The kernel rejects a negative deadline; glibc treats it as one
-	 * that has passed, and so do we. */
-	if (abstime != NULL && abstime->tv_sec < 0)
+	if (shim_deadline_passed(abstime))
 		return ETIMEDOUT;
 	for (;;) {
 		if (taken(n))

@@ -5,6 +5,7 @@
 #ifndef SHIM_SHIM_H
 #define SHIM_SHIM_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <signal.h>
@@ -59,10 +60,38 @@ SHIM_HIDDEN void shim_tsd_run_destructors(struct shim_thread *td);
  * else 0 (sched.c; a system call). */
 SHIM_HIDDEN int shim_rt_priority(void);
 
+/*
+ * The -1/errno convention of the libc-style calls (sem_*, the file and
+ * cancellation-point wrappers), in one place: r from a raw call or a
+ * compat/lwp.h one that returns a count or -errno (-4095..-1, the range
+ * glibc tests), as -1 with errno set, else unchanged.  shim_fail: the
+ * same for a positive errno.
+ */
+static inline long shim_errno_ret(long r)
+{
+	if ((unsigned long)r > -4096ul) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+static inline int shim_fail(int err)
+{
+	return (int)shim_errno_ret(-err);
+}
+
 /* Validating a caller's timeout: EINVAL unless 0 <= tv_nsec < 1e9. */
 static inline bool shim_timespec_valid(const struct timespec *ts)
 {
 	return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
+}
+
+/* A deadline before the epoch has passed: the kernel refuses one
+ * (EINVAL), glibc and POSIX time out at once, and so does libshim. */
+static inline bool shim_deadline_passed(const struct timespec *abstime)
+{
+	return abstime != NULL && abstime->tv_sec < 0;
 }
 
 /* Only these two clocks may be waited on (pthread_*_clock*). */

@@ -114,7 +114,7 @@ static struct shim_thread *cache_take(size_t map_size, size_t guard)
 		struct shim_thread *td = *p;
 		if (td->td_user_stack || td->td_map_size != map_size ||
 		    td->td_guard_size != guard ||
-		    __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) != 0)
+		    shim_td_tid(td) != 0)
 			continue;
 		*p = td->td_cache_next;
 		cache_bytes -= map_size;
@@ -128,7 +128,7 @@ static void cache_trim(struct shim_thread **freed, size_t budget)
 {
 	for (struct shim_thread **p = &cache_head; *p;) {
 		struct shim_thread *td = *p;
-		bool gone = __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) == 0;
+		bool gone = shim_td_tid(td) == 0;
 		if (gone && (td->td_user_stack || cache_bytes > budget)) {
 			*p = td->td_cache_next;
 			if (td->td_user_stack)

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,8 @@ struct shim_thread *shim_threads_first(void)
 
 bool shim_threads_exist(void)
 {
-	return __atomic_load_n(&shim_stats.threads_created, __ATOMIC_RELAXED) != 0;
+	return atomic_load_explicit(&shim_stats.threads_created,
+				    memory_order_relaxed) != 0;
 }
 
 struct shim_thread *shim_thread_from(pthread_t t)
@@ -99,8 +101,8 @@ struct shim_thread *shim_thread_from(pthread_t t)
 static bool start_pending(void *ctx)
 {
 	struct shim_thread *td = ctx;
-	return __atomic_load_n(&td->td_start_status, __ATOMIC_ACQUIRE) ==
-	       START_PENDING;
+	return atomic_load_explicit(&td->td_start_status,
+				    memory_order_acquire) == START_PENDING;
 }
 
 static _Noreturn void thread_start(void *arg)
@@ -113,7 +115,8 @@ static _Noreturn void thread_start(void *arg)
 		 * and scheduling took: if not, it fails, as glibc's does, and
 		 * this thread must vanish without running anything. */
 		int e = attr_apply_to_self(td);
-		__atomic_store_n(&td->td_start_status, e, __ATOMIC_RELEASE);
+		atomic_store_explicit(&td->td_start_status, e,
+				      memory_order_release);
 		park_unpark_all(&td->td_start_status, PARK_TOKEN_NORMAL, NULL, NULL);
 		if (e != 0)
 			lwp_exit();
@@ -163,7 +166,7 @@ SHIM_EXPORT int pthread_create(pthread_t *restrict res,
 	else
 		lwp_sigmask(SIG_BLOCK, NULL, &td->td_sigmask);
 
-	__atomic_add_fetch(&live_threads, 1, __ATOMIC_RELAXED);
+	atomic_fetch_add_explicit(&live_threads, 1, memory_order_relaxed);
 	tcb_count_thread(1);
 	shim_thread_list(td);
 
@@ -186,12 +189,14 @@ SHIM_EXPORT int pthread_create(pthread_t *restrict res,
 	if (e != 0) {
 		shim_thread_unlist(td);
 		tcb_count_thread(-1);
-		__atomic_sub_fetch(&live_threads, 1, __ATOMIC_RELAXED);
+		atomic_fetch_sub_explicit(&live_threads, 1,
+					  memory_order_relaxed);
 		attr_release(&td->td_attr);
 		stack_discard(td);
 		return e;
 	}
-	__atomic_add_fetch(&shim_stats.threads_created, 1, __ATOMIC_RELAXED);
+	atomic_fetch_add_explicit(&shim_stats.threads_created, 1,
+				  memory_order_relaxed);
 	*res = (pthread_t)td;
 	return 0;
 }
@@ -199,21 +204,23 @@ SHIM_EXPORT int pthread_create(pthread_t *restrict res,
 /* The last thread out ends the process, as with glibc: exit(0). */
 static void leave_process_if_last(void)
 {
-	if (__atomic_sub_fetch(&live_threads, 1, __ATOMIC_ACQ_REL) == 0)
+	if (atomic_fetch_sub_explicit(&live_threads, 1, memory_order_acq_rel) ==
+	    1)
 		exit(0);
 }
 
 void shim_thread_exit(void *result)
 {
 	struct shim_thread *td = shim_self();
-	__atomic_or_fetch(&td->td_cancel, TD_CANCEL_DISABLED, __ATOMIC_RELAXED);
+	atomic_fetch_or_explicit(&td->td_cancel, TD_CANCEL_DISABLED,
+				 memory_order_relaxed);
 	shim_tsd_run_destructors(td);
 	tcb_thread_exit();
 	rdslot_thread_exit(); /* after every destructor that might read-lock */
 	td->td_result = result;
 	vg_release(td, PROF_JOIN); /* all the thread did, before its join */
 
-	if (td->td_adopted && *td->td_tidp != shim_pid()) {
+	if (td->td_adopted && shim_td_tid(td) != shim_pid()) {
 		/* A thread glibc made: let glibc end it and do its bookkeeping
 		 * (shim_init first: it has tcb_host_init resolve glibc's
 		 * pthread_exit, which may not have happened yet). */
@@ -232,7 +239,7 @@ void shim_thread_exit(void *result)
 	memset(&all, 0xff, sizeof all);
 	lwp_sigmask(SIG_SETMASK, &all, NULL);
 
-	int s = __atomic_load_n(&td->td_state, __ATOMIC_RELAXED);
+	int s = atomic_load_explicit(&td->td_state, memory_order_relaxed);
 	for (;;) {
 		int next = s == TD_JOINING ? TD_REAPING : TD_EXITED;
 		if (s == TD_DETACHED) {
@@ -242,9 +249,9 @@ void shim_thread_exit(void *result)
 				stack_put(td);
 			break;
 		}
-		if (__atomic_compare_exchange_n(&td->td_state, &s, next, false,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_RELAXED)) {
+		if (atomic_compare_exchange_strong_explicit(
+			    &td->td_state, &s, next, memory_order_acq_rel,
+			    memory_order_relaxed)) {
 			if (s == TD_JOINING)
 				park_unpark_all(td, PARK_TOKEN_NORMAL, NULL, NULL);
 			break;
@@ -261,7 +268,7 @@ static void reap(struct shim_thread *td, void **result)
 		*result = td->td_result;
 	attr_release(&td->td_attr);
 	/* Before stack_put: from there on the cache may reuse it. */
-	__atomic_store_n(&td->td_state, TD_JOINED, __ATOMIC_RELEASE);
+	atomic_store_explicit(&td->td_state, TD_JOINED, memory_order_release);
 	if (!td->td_adopted)
 		stack_put(td);
 }
@@ -273,13 +280,14 @@ struct join_wait {
 static bool still_joining(void *ctx)
 {
 	struct join_wait *w = ctx;
-	return __atomic_load_n(&w->td->td_state, __ATOMIC_ACQUIRE) == TD_JOINING;
+	return atomic_load_explicit(&w->td->td_state, memory_order_acquire) ==
+	       TD_JOINING;
 }
 
 /* Was td asked to cancel (whether or not it has acted on it yet)? */
 static bool cancel_requested(struct shim_thread *td)
 {
-	return __atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE) &
+	return atomic_load_explicit(&td->td_cancel, memory_order_acquire) &
 	       (TD_CANCEL_PENDING | TD_CANCEL_RUNNING);
 }
 
@@ -303,21 +311,22 @@ static int join(pthread_t t, void **result, const struct timespec *abstime,
 		return ESRCH;
 	struct shim_thread *self = shim_self();
 	/* glibc's tryjoin answers "still running" before anything else. */
-	if (try && __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE) != TD_EXITED)
+	if (try && atomic_load_explicit(&td->td_state, memory_order_acquire) !=
+			   TD_EXITED)
 		return EBUSY;
 	if (td == self)
 		return EDEADLK;
 
-	int s = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
+	int s = atomic_load_explicit(&td->td_state, memory_order_acquire);
 	for (;;) {
 		int e = claimed_error(s);
 		if (e != 0)
 			return e;
 		if (s == TD_EXITED) {
-			if (__atomic_compare_exchange_n(&td->td_state, &s,
-							TD_REAPING, false,
-							__ATOMIC_ACQ_REL,
-							__ATOMIC_ACQUIRE)) {
+			if (atomic_compare_exchange_strong_explicit(
+				    &td->td_state, &s, TD_REAPING,
+				    memory_order_acq_rel,
+				    memory_order_acquire)) {
 				reap(td, result);
 				return 0;
 			}
@@ -330,14 +339,15 @@ static int join(pthread_t t, void **result, const struct timespec *abstime,
 		/* Two threads joining each other: glibc says EDEADLK -- but
 		 * not when td was cancelled (its join, a cancellation point,
 		 * is giving up) or when we were (our join acts on it). */
-		if (self && __atomic_load_n(&self->td_state, __ATOMIC_ACQUIRE) ==
-				    TD_JOINING &&
+		if (self &&
+		    atomic_load_explicit(&self->td_state,
+					 memory_order_acquire) == TD_JOINING &&
 		    self->td_joiner == td && !cancel_requested(td) &&
 		    !shim_cancel_due())
 			return EDEADLK;
-		if (__atomic_compare_exchange_n(&td->td_state, &s, TD_JOINING,
-						false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
+		if (atomic_compare_exchange_strong_explicit(
+			    &td->td_state, &s, TD_JOINING, memory_order_acq_rel,
+			    memory_order_acquire))
 			break;
 	}
 	td->td_joiner = self;
@@ -346,17 +356,18 @@ static int join(pthread_t t, void **result, const struct timespec *abstime,
 	for (;;) {
 		int e = park_wait(td, still_joining, NULL, NULL, &w, abstime,
 				  clock, PARK_CANCELLABLE | PARK_KIND(PROF_JOIN), NULL);
-		if (__atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE) == TD_REAPING)
+		if (atomic_load_explicit(&td->td_state, memory_order_acquire) ==
+		    TD_REAPING)
 			break;
 		if (e == ETIMEDOUT || e == ECANCELED) {
 			/* Give the join back, unless the thread exited in
 			 * the meantime: then it is ours to reap. */
 			int j = TD_JOINING;
 			td->td_joiner = NULL;
-			if (__atomic_compare_exchange_n(&td->td_state, &j,
-							TD_JOINABLE, false,
-							__ATOMIC_ACQ_REL,
-							__ATOMIC_ACQUIRE)) {
+			if (atomic_compare_exchange_strong_explicit(
+				    &td->td_state, &j, TD_JOINABLE,
+				    memory_order_acq_rel,
+				    memory_order_acquire)) {
 				if (e == ECANCELED)
 					shim_testcancel();
 				return e;
@@ -398,15 +409,15 @@ SHIM_EXPORT int pthread_detach(pthread_t t)
 	struct shim_thread *td = shim_thread_from(t);
 	if (td == NULL)
 		return ESRCH;
-	int s = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
+	int s = atomic_load_explicit(&td->td_state, memory_order_acquire);
 	for (;;) {
 		int e = claimed_error(s);
 		if (e != 0)
 			return e;
 		int next = s == TD_EXITED ? TD_REAPING : TD_DETACHED;
-		if (__atomic_compare_exchange_n(&td->td_state, &s, next, false,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
+		if (atomic_compare_exchange_strong_explicit(
+			    &td->td_state, &s, next, memory_order_acq_rel,
+			    memory_order_acquire))
 			break;
 	}
 	if (s == TD_EXITED) {
@@ -422,7 +433,7 @@ SHIM_EXPORT int pthread_detach(pthread_t t)
 pid_t shim_thread_tid(pthread_t t)
 {
 	struct shim_thread *td = shim_thread_from(t);
-	return td ? __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE) : -1;
+	return td ? shim_td_tid(td) : -1;
 }
 
 SHIM_EXPORT pthread_t pthread_self(void)
@@ -453,5 +464,5 @@ void shim_threads_after_fork(struct shim_thread *survivor)
 	}
 	survivor->td_next = survivor->td_prev = NULL;
 	list_head = survivor;
-	__atomic_store_n(&live_threads, 1, __ATOMIC_RELAXED);
+	atomic_store_explicit(&live_threads, 1, memory_order_relaxed);
 }

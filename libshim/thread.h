@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -122,10 +123,25 @@ static inline struct shim_thread *shim_self_if_known(void)
 	return shim_self_td;
 }
 
-/* The calling thread's kernel tid, read from glibc's TCB (no system call). */
+/*
+ * Thread ids: the kernel's tid, as glibc's TCB holds it, read one way each.
+ *  - shim_tid(): the calling thread's, from its own TCB (no system call).
+ *  - shim_td_tid(td): another thread's, from the tid word of its TCB: 0
+ *    once the kernel has cleared it (CLONE_CHILD_CLEARTID, the LWP is
+ *    gone), and acquire, so that a 0 also says its stack is out of use.
+ *  - shim_thread_tid(t): the same for a pthread_t from a caller; -1 if
+ *    it is not a thread.
+ * compat/lwp.h's lwp_self() asks the kernel instead; libshim does not
+ * need to (tcb.c does, to check glibc's word against the kernel's).
+ */
 static inline pid_t shim_tid(void)
 {
 	return tcb_self_tid();
+}
+
+static inline pid_t shim_td_tid(const struct shim_thread *td)
+{
+	return __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE);
 }
 
 /* Validate a pthread_t from the caller; NULL if it is not a descriptor. */
@@ -140,7 +156,8 @@ SHIM_HIDDEN pid_t shim_thread_tid(pthread_t t);
 static inline void shim_sched_changed(struct shim_thread *td)
 {
 	if (td != NULL)
-		__atomic_store_n(&td->td_prio_known, false, __ATOMIC_RELAXED);
+		atomic_store_explicit(&td->td_prio_known, false,
+				      memory_order_relaxed);
 }
 
 /*

@@ -3,6 +3,7 @@
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "libshim/unwind.h"
@@ -21,7 +22,7 @@ static _Unwind_Reason_Code first_frame_only(struct _Unwind_Context *ctx,
 const struct shim_unwind *shim_unwinder(void)
 {
 	struct shim_unwind *u = &unwinder;
-	int s = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
+	int s = atomic_load_explicit(&unwinder_state, memory_order_acquire);
 	if (s == 0) {
 		/* Racing first callers both load it: dlopen counts, and the
 		 * pointers they store are the same. */
@@ -42,14 +43,14 @@ const struct shim_unwind *shim_unwinder(void)
 		 * or a signal handler of the diagnostics. */
 		if (s == 1)
 			u->backtrace(first_frame_only, NULL);
-		__atomic_store_n(&unwinder_state, s, __ATOMIC_RELEASE);
+		atomic_store_explicit(&unwinder_state, s, memory_order_release);
 	}
 	return s == 1 ? u : NULL;
 }
 
 const struct shim_unwind *shim_unwinder_if_loaded(void)
 {
-	return __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE) == 1
+	return atomic_load_explicit(&unwinder_state, memory_order_acquire) == 1
 		       ? &unwinder
 		       : NULL;
 }

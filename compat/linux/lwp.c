@@ -8,6 +8,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -112,20 +113,20 @@ int lwp_park(lwp_parker_t *self, const struct timespec *abstime,
 {
 	/* Consume a token posted before we got here: the unpark won. */
 	int t = TOKEN_NONE;
-	if (!__atomic_compare_exchange_n((int *)&self->token, &t,
-					 TOKEN_SLEEPING, false,
-					 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+	if (!atomic_compare_exchange_strong_explicit(
+		    &self->token, &t, TOKEN_SLEEPING, memory_order_acquire,
+		    memory_order_acquire)) {
 		/* t == TOKEN_SET: only we clear it, nobody else sets SLEEPING */
-		__atomic_store_n((int *)&self->token, TOKEN_NONE,
-				 __ATOMIC_RELAXED);
+		atomic_store_explicit(&self->token, TOKEN_NONE,
+				      memory_order_relaxed);
 		return 0;
 	}
 	/* The kernel re-checks token == SLEEPING under its own lock, so an
 	 * unpark between the exchange above and the sleep is not lost: it
 	 * changed the word and the wait returns at once. */
 	long r = futex_wait(&self->token, TOKEN_SLEEPING, abstime, clock, false);
-	t = __atomic_exchange_n((int *)&self->token, TOKEN_NONE,
-				__ATOMIC_ACQUIRE);
+	t = atomic_exchange_explicit(&self->token, TOKEN_NONE,
+				     memory_order_acquire);
 	if (t == TOKEN_SET)
 		return 0;
 	/* The kernel's restart rules decide -EINTR exactly as for glibc's
@@ -140,8 +141,8 @@ bool lwp_unpark_post(lwp_parker_t *target)
 {
 	/* Release: everything the waker wrote before is visible to the
 	 * parked thread once it consumes the token. */
-	return __atomic_exchange_n((int *)&target->token, TOKEN_SET,
-				   __ATOMIC_RELEASE) == TOKEN_SLEEPING;
+	return atomic_exchange_explicit(&target->token, TOKEN_SET,
+					memory_order_release) == TOKEN_SLEEPING;
 }
 
 void lwp_unpark_wake(lwp_parker_t *target)

@@ -191,3 +191,15 @@ int lwp_close(int fd)
 {
 	return (int)shim_syscall1(SYS_close, fd);
 }
+
+static const long sys_number[LWP_SYS_COUNT] = {
+#define LWP_SYS_NUMBER(name) [LWP_SYS_##name] = SYS_##name,
+	LWP_SYSCALLS(LWP_SYS_NUMBER)
+#undef LWP_SYS_NUMBER
+};
+
+long lwp_syscall(enum lwp_sys call, long a, long b, long c, long d, long e,
+		 long f)
+{
+	return shim_syscall6(sys_number[call], a, b, c, d, e, f);
+}

@@ -434,7 +434,7 @@ static void test_pi_cond(void **state)
 	init_pi(&x.m, PTHREAD_MUTEX_NORMAL, false, false);
 	/* Its waiters are the kernel's: a condition variable must never
 	 * move its own onto the mutex's park queue. */
-	assert_true(mutex_is_pshared(shim_mutex(&x.m)));
+	assert_true(mutex_waits_outside_park(shim_mutex(&x.m)));
 	x.depth = 1;
 	cv_round_trip(&x);
 	assert_int_equal(lock_word(&x.m), 0);

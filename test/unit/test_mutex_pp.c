@@ -363,7 +363,7 @@ static void test_pp_cond(void **state)
 	struct cv x;
 	init_pp(&x.m, PTHREAD_MUTEX_RECURSIVE, false, 50);
 	/* Its waiters sleep on the word, not in the park layer. */
-	assert_true(mutex_is_pshared(shim_mutex(&x.m)));
+	assert_true(mutex_waits_outside_park(shim_mutex(&x.m)));
 	pthread_cond_init(&x.c, NULL);
 	x.flag = 0;
 	struct watched w = { &x, gettid_(), 0 };

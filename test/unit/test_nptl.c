@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -369,6 +371,122 @@ static void test_rwlock_reader_waits_for_reader(void **state)
 	rw16_case(true);  /* in its bias slot */
 }
 
+/* ---- tst-setuid1 ------------------------------------------------ */
+
+static _Atomic int setuid_phase;
+
+static void *report_uids(void *arg)
+{
+	uid_t *out = arg;
+	while (setuid_phase == 0)
+		usleep(1000);
+	/* This LWP's own credentials, not glibc's idea of the process's. */
+	syscall(SYS_getresuid, &out[0], &out[1], &out[2]);
+	return NULL;
+}
+
+/* Unprivileged with a saved uid 0, setuid(0) changes only the effective
+ * uid, in every thread: none of them ends up with real or saved uid 0
+ * changed (run twice in a thread, the second setuid(0) is privileged and
+ * sets all three). */
+static void test_setuid_applied_once(void **state)
+{
+	(void)state;
+	if (getuid() != 0) /* CI runs as root; fail rather than pass blind */
+		fail_msg("test_setuid_applied_once needs root");
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setresuid(65534, 65534, -1) != 0)
+			_exit(10);
+		uid_t seen[3] = {0};
+		pthread_t t;
+		if (pthread_create(&t, NULL, report_uids, seen) != 0)
+			_exit(11);
+		usleep(20000); /* it is running, on glibc's list too */
+		if (setuid(0) != 0)
+			_exit(12);
+		setuid_phase = 1;
+		pthread_join(t, NULL);
+		_exit(seen[0] == 65534 && seen[1] == 0 && seen[2] == 0 ? 0 : 20);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* ---- tst-pthread-setuid-loop ------------------------------------ */
+
+static void *setuid_same(void *arg)
+{
+	(void)arg;
+	setuid(getuid()); /* still a broadcast to every thread */
+	return NULL;
+}
+
+static void *idle_thread(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+/* For a second, make threads that call setuid, four at a time. */
+static void *create_setuid_threads(void *arg)
+{
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ms_since(CLOCK_MONOTONIC, &start) < 1000) {
+		pthread_t t[4];
+		for (int i = 0; i < 4; i++)
+			if (pthread_create(&t[i], NULL, setuid_same, NULL) != 0)
+				_exit(11);
+		for (int i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+	}
+	return arg;
+}
+
+/* Threads that call setuid while others are being created: every
+ * broadcast ends (one whose count of threads missed a thread that its
+ * signals reached waited for ever).  In a child, so that a hang is seen
+ * as one. */
+static void test_setuid_while_creating(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* Idle threads make each broadcast's walk of the list long. */
+		for (int i = 0; i < 16; i++) {
+			pthread_t idle;
+			if (pthread_create(&idle, NULL, idle_thread, NULL) != 0)
+				_exit(12);
+		}
+		pthread_t c[3];
+		for (int i = 0; i < 3; i++)
+			if (pthread_create(&c[i], NULL, create_setuid_threads,
+					   NULL) != 0)
+				_exit(10);
+		for (int i = 0; i < 3; i++)
+			pthread_join(c[i], NULL);
+		_exit(0);
+	}
+	int st = 0;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	pid_t done;
+	while ((done = waitpid(pid, &st, WNOHANG)) == 0 &&
+	       ms_since(CLOCK_MONOTONIC, &start) < 30000)
+		usleep(10000);
+	if (done == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		fail_msg("a set*id broadcast never ended");
+	}
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +496,8 @@ int main(void)
 		cmocka_unit_test(test_destroy_mutex_of_cond_waiter),
 		cmocka_unit_test(test_pp_setschedparam_while_boosted),
 		cmocka_unit_test(test_rwlock_reader_waits_for_reader),
+		cmocka_unit_test(test_setuid_applied_once),
+		cmocka_unit_test(test_setuid_while_creating),
 	};
 	return testutil_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -604,6 +604,7 @@ static void test_many_threads_at_once(void **state)
 
 int __pthread_mutex_lock(pthread_mutex_t *);
 int __pthread_mutex_unlock(pthread_mutex_t *);
+void *__pthread_getspecific(pthread_key_t);
 size_t __pthread_get_minstack(const pthread_attr_t *);
 
 static void *defer_np(void *arg)
@@ -633,6 +634,11 @@ static void test_glibc_other_names(void **state)
 	assert_int_equal(__pthread_mutex_lock(&m), 0);
 	assert_int_equal(__pthread_mutex_lock(&m), EDEADLK);
 	assert_int_equal(__pthread_mutex_unlock(&m), 0);
+	/* Aliases, not forwarding functions: one function at one address. */
+	assert_ptr_equal((void *)__pthread_mutex_lock,
+			 (void *)pthread_mutex_lock);
+	assert_ptr_equal((void *)__pthread_getspecific,
+			 (void *)pthread_getspecific);
 	pthread_attr_t a;
 	pthread_attr_init(&a);
 	assert_true(__pthread_get_minstack(&a) >= (size_t)PTHREAD_STACK_MIN + 4096);
