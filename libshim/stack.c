@@ -178,9 +178,9 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 	/* What is mapped: at least the CPU's minimum, as glibc maps it; what
 	 * is recorded (td_guard_size): the pages asked for, which
 	 * pthread_getattr_np reports. */
-	size_t mapped_guard = guard;
-	if (guard != 0 && guard < ARCH_MIN_GUARD_SIZE)
-		mapped_guard = ARCH_MIN_GUARD_SIZE;
+	size_t mapped_guard = guard == 0		       ? 0
+			      : guard > ARCH_MIN_GUARD_SIZE ? guard
+							    : ARCH_MIN_GUARD_SIZE;
 	size_t map_size = round_up(stack_size, ps) + mapped_guard;
 
 	shim_lock(&cache_lock);

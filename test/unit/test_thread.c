@@ -335,8 +335,8 @@ static void test_guard_mapped_as_glibc(void **state)
 	for (size_t i = 0; i < sizeof asked / sizeof asked[0]; i++) {
 		size_t reported = (asked[i] + ps - 1) & ~(ps - 1);
 		struct guard_probe g = {
-			.mapped = reported < GLIBC_MIN_GUARD ? GLIBC_MIN_GUARD
-							     : reported,
+			.mapped = reported > GLIBC_MIN_GUARD ? reported
+							     : GLIBC_MIN_GUARD,
 		};
 		pthread_attr_t a;
 		pthread_t t;
