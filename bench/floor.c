@@ -102,13 +102,23 @@ static void futex_finish(void *object)
 	futex_hand_over(object, TURN_DONE);
 }
 
+/* The CPU's spin-wait hint: the floors spin as libshim's waits do. */
+static inline void spin_pause(void)
+{
+#if defined(__x86_64__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#endif
+}
+
 static void spin_ping(void *object)
 {
 	_Atomic int *turn = object;
 
 	atomic_store_explicit(turn, TURN_PARTNER, memory_order_release);
 	while (atomic_load_explicit(turn, memory_order_acquire) != TURN_MAIN)
-		__builtin_ia32_pause();
+		spin_pause();
 }
 
 static bool spin_pong(void *object)
@@ -117,7 +127,7 @@ static bool spin_pong(void *object)
 	int t;
 
 	while ((t = atomic_load_explicit(turn, memory_order_acquire)) == TURN_MAIN)
-		__builtin_ia32_pause();
+		spin_pause();
 	atomic_store_explicit(turn, TURN_MAIN, memory_order_release);
 	return t != TURN_DONE;
 }

@@ -15,6 +15,11 @@ Build first:  meson setup build && ninja -C build
 Then:         python3 bench/run.py                 full run, writes doc/
               python3 bench/run.py --quick         short, writes build/bench-report/
               python3 bench/run.py --only 'mutex\\.contended'
+The arm64 column, a correctness run under qemu-user (no timings: an
+emulator's times say nothing of a CPU's; doc/aarch64.md):
+              meson setup build-aarch64 --cross-file cross/aarch64-linux-gnu.ini
+              ninja -C build-aarch64
+              python3 bench/run.py --build build-aarch64 --correctness qemu-aarch64
 """
 
 import argparse
@@ -130,6 +135,10 @@ def parse_args():
                     help="run only measurements whose name matches (extended regex)")
     ap.add_argument("--out", help="report folder (default doc/, or build/bench-report "
                                   "with --quick/--only)")
+    ap.add_argument("--correctness", metavar="EMULATOR",
+                    help="run each program once under EMULATOR (a cross build's "
+                         "exe_wrapper), on glibc and on libshim, and report only "
+                         "whether it ran to completion with its checks passing")
     ap.add_argument("--peers", default=",".join(PEERS),
                     help="comma-separated subset of " + ",".join(PEERS))
     args = ap.parse_args()
@@ -615,8 +624,40 @@ def report(args, result, started, load_before, seconds):
     return path, plot_problem
 
 
+def correctness(args):
+    """The correctness column: each program once per peer under the
+    emulator, pass or the reason it failed; no figure is kept."""
+    sys.path.insert(0, os.path.join(ROOT, "test", "preload"))
+    from testproc import emulated
+    os.environ["MESON_EXE_WRAPPER"] = args.emulator
+    peers = [p for p in args.peers if p != "musl"]  # musl is x86_64 only here
+    lines = ["| program | " + " | ".join(peers) + " |",
+             "| --- |" + " --- |" * len(peers)]
+    failed = 0
+    result = Result()
+    for program in PROGRAMS:
+        cells = []
+        for peer in peers:
+            argv, env, problem = peer_command(args, program, peer)
+            if argv is not None:
+                argv, env = emulated(argv, env)
+                problem = run_one(result, program, peer, argv, env,
+                                  timeout=600)
+            if problem is None and peer == "libshim" and not result.interposed(program):
+                problem = "its objects were not libshim's (#impl lines)"
+            cells.append("runs, checks pass" if problem is None
+                         else "FAIL: " + problem)
+            failed += problem is not None
+        lines.append(f"| bench_{program} | " + " | ".join(cells) + " |")
+    print("\n".join(lines))
+    return 1 if failed else 0
+
+
 def main():
     args = parse_args()
+    if args.correctness:
+        args.emulator = args.correctness
+        return correctness(args)
     started = time.strftime("%Y-%m-%d %H:%M %Z")
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     t0 = time.monotonic()

@@ -499,7 +499,8 @@ SHIM_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 		 * glibc reports it: a caller's own stack comes back exactly
 		 * as it was given, a mapped one with the size requested. */
 		a->stackaddr = (char *)td->td_map + td->td_map_size;
-		a->stacksize = td->td_map_size - td->td_guard_size;
+		a->stacksize = (size_t)((char *)a->stackaddr -
+					(char *)td->td_stack);
 		a->guardsize = td->td_guard_size;
 	} else {
 		/* A thread glibc made: glibc's TCB knows its stack.  Not the

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "compat/glibc/signals.h"
+#include "compat/glibc/tcb.h"
 #include "libshim/shim.h"
 #include "libshim/thread.h"
 
@@ -37,7 +38,8 @@ SHIM_EXPORT int pthread_kill(pthread_t t, int sig)
  * but is not yet joined: ESRCH (glibc's tst-pthread_kill-exited).  A
  * thread seen alive and gone by the tgkill was signalled before it
  * exited, as for the current version.  Only the versioned alias is
- * exported: libshim/versions.map keeps this name local. */
+ * exported: compat/glibc/<cpu>/versions.map keeps this name local (the
+ * version is the CPU's first, x86_64's GLIBC_2.2.5). */
 SHIM_EXPORT int shim_pthread_kill_esrch(pthread_t t, int sig);
 int shim_pthread_kill_esrch(pthread_t t, int sig)
 {
@@ -45,7 +47,7 @@ int shim_pthread_kill_esrch(pthread_t t, int sig)
 		return EINVAL;
 	return shim_thread_tid(t) == 0 ? ESRCH : pthread_kill(t, sig);
 }
-__asm__(".symver shim_pthread_kill_esrch, pthread_kill@GLIBC_2.2.5");
+__asm__(".symver shim_pthread_kill_esrch, pthread_kill@" GLIBC_BASE_VERSION);
 
 SHIM_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval value)
 {

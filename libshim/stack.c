@@ -3,6 +3,7 @@
  *
  *   td_map                                                 td_map + size
  *   | guard (PROT_NONE) | stack ... ->| descriptor | static TLS | TCB |
+ *   td_map              td_stack
  *
  * The descriptor and glibc's TCB share the mapping with the stack, so a
  * thread costs one mmap (none when the cache has one) and one munmap.
@@ -18,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "libshim/lock.h"
 #include "libshim/shim.h"
 #include "libshim/stack.h"
@@ -173,7 +175,13 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 	guard = round_up(guard, ps);
 	if (stack_size < tcb_area_size() + sizeof *td + 2 * ps)
 		return NULL;
-	size_t map_size = round_up(stack_size, ps) + guard;
+	/* What is mapped: at least the CPU's minimum, as glibc maps it; what
+	 * is recorded (td_guard_size): the pages asked for, which
+	 * pthread_getattr_np reports. */
+	size_t mapped_guard = guard == 0		       ? 0
+			      : guard > ARCH_MIN_GUARD_SIZE ? guard
+							    : ARCH_MIN_GUARD_SIZE;
+	size_t map_size = round_up(stack_size, ps) + mapped_guard;
 
 	shim_lock(&cache_lock);
 	td = cache_take(map_size, guard);
@@ -190,7 +198,7 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 		again->td_map = top - map_size;
 		again->td_map_size = map_size;
 		again->td_guard_size = guard;
-		again->td_stack = (char *)again->td_map + guard;
+		again->td_stack = (char *)again->td_map + mapped_guard;
 		again->td_stack_size = (char *)*stack_top - (char *)again->td_stack;
 		return again;
 	}
@@ -202,7 +210,7 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (map == MAP_FAILED)
 		return NULL;
-	if (guard && mprotect(map, guard, PROT_NONE) != 0) {
+	if (mapped_guard && mprotect(map, mapped_guard, PROT_NONE) != 0) {
 		munmap(map, map_size);
 		return NULL;
 	}
@@ -217,7 +225,7 @@ struct shim_thread *stack_get(size_t stack_size, size_t guard,
 	td->td_map = map;
 	td->td_map_size = map_size;
 	td->td_guard_size = guard;
-	td->td_stack = map + guard;
+	td->td_stack = map + mapped_guard;
 	td->td_stack_size = (char *)*stack_top - (char *)td->td_stack;
 	return td;
 }

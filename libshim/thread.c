@@ -161,7 +161,7 @@ SHIM_EXPORT int pthread_create(pthread_t *restrict res,
 	 * dlopen makes executable above the guard (tcb_list_enter). */
 	tcb_set_stackblock(td->td_tp, td->td_map,
 			   (char *)stack_top - (char *)td->td_map,
-			   td->td_guard_size);
+			   (size_t)((char *)td->td_stack - (char *)td->td_map));
 	if (v.sigmask != NULL) {
 		td->td_sigmask = *v.sigmask;
 	} else {

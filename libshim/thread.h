@@ -73,6 +73,9 @@ struct shim_thread {
 	size_t td_map_size;
 	void *td_stack;      /* lowest usable stack address */
 	size_t td_stack_size;
+	/* The guard asked for, in pages (what pthread_getattr_np reports);
+	 * the mapped one, td_map up to td_stack, may be larger
+	 * (ARCH_MIN_GUARD_SIZE). */
 	size_t td_guard_size;
 	bool td_user_stack;  /* stack came from pthread_attr_setstack */
 	pthread_attr_t td_attr; /* as created, for pthread_getattr_np */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # scripts/test.sh -- install what is missing, build, and run every test
 # suite (unit, preload, realprogs, fault), then the unit tests again in an
-# AddressSanitizer + UndefinedBehaviorSanitizer build: what CI runs
+# AddressSanitizer + UndefinedBehaviorSanitizer build, and the unit, preload
+# and realprogs suites of the arm64 build under qemu-user: what CI runs
 # (.ci/run).  Extra arguments go to the first meson test (e.g. --suite unit).
 set -eu
 cd "$(dirname "$0")/.."
@@ -26,8 +27,21 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=0 \
 	meson test -C build-asan --print-errorlogs --suite unit || status=$?
 
-# One closing line with the counts, from meson's own logs of both runs.
-python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+# The arm64 build (doc/aarch64.md), cross-compiled and run under
+# qemu-user by meson's exe_wrapper: the unit, preload and realprogs
+# suites (realprogs: Debian's arm64 xz and pigz).  What qemu cannot
+# emulate is a skip with its reason.  Correctness only: no timing here.
+if [ ! -f build-aarch64/build.ninja ]; then
+	meson setup build-aarch64 --cross-file cross/aarch64-linux-gnu.ini \
+		-Dbench=false
+fi
+ninja -C build-aarch64
+meson test -C build-aarch64 --print-errorlogs \
+	--suite unit --suite preload --suite realprogs || status=$?
+
+# One closing line with the counts, from meson's own logs of all runs.
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+	build-aarch64/meson-logs/testlog.json <<'PY'
 import json, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
 kind = {"OK": "passed", "EXPECTEDFAIL": "passed", "SKIP": "skipped"}

@@ -55,6 +55,21 @@ SHIM_HIDDEN void arch_lwp_trampoline(void);
 /* Signal-return trampoline for raw rt_sigaction (sigreturn.S). */
 SHIM_HIDDEN void arch_sigreturn(void);
 
+/* The relocations libshim/deepbind.c rebinds (arch/x86_64/arch.h): a PLT
+ * slot, a GOT slot, and a pointer in data, which adds r_addend. */
+#define ARCH_R_JUMP_SLOT R_AARCH64_JUMP_SLOT
+#define ARCH_R_GLOB_DAT R_AARCH64_GLOB_DAT
+#define ARCH_R_ABS R_AARCH64_ABS64
+
+/* libshim's exported dlopen (dlopen.S) is this folder's one call upward,
+ * as on x86_64. */
+
+/* The least guard glibc maps below a thread's stack whenever the guard
+ * size asked for is not 0 (its ARCH_MIN_GUARD_SIZE): 64 KiB, the guard
+ * GCC's arm64 stack-clash probing assumes; frames below it may skip a
+ * smaller one.  pthread_getattr_np still reports the size asked for. */
+#define ARCH_MIN_GUARD_SIZE (64 * 1024)
+
 /* The thread pointer of the calling thread: TPIDR_EL0, which points at
  * glibc's tcbhead_t (TLS variant I: struct pthread lies below it). */
 static inline void *arch_thread_pointer(void)

@@ -74,6 +74,10 @@ SHIM_HIDDEN void arch_sigreturn(void);
  * (shim_dlopen_as_caller) whether to hand over to shim_dlopen_deepbind.
  */
 
+/* The least guard glibc maps below a thread's stack whenever the guard
+ * size asked for is not 0 (its ARCH_MIN_GUARD_SIZE): x86_64 has none. */
+#define ARCH_MIN_GUARD_SIZE 0
+
 /* The thread pointer of the calling thread. */
 static inline void *arch_thread_pointer(void)
 {

@@ -524,7 +524,7 @@ void tcb_get_stackblock(void *tp, void **base, size_t *size, size_t *guard)
 	size_t g = AT(tp, TCB_OFF_GUARDSIZE, size_t);
 	*base = (char *)AT(tp, TCB_OFF_STACKBLOCK, void *) + g;
 	*size = AT(tp, TCB_OFF_STACKBLOCK_SIZE, size_t) - g;
-	*guard = g;
+	*guard = AT(tp, TCB_OFF_REPORTED_GUARDSIZE, size_t);
 }
 
 void tcb_glibc_thread_exit(void *result)

@@ -114,7 +114,9 @@ SHIM_HIDDEN void tcb_count_thread(int delta);
 /* Record the thread's stack in the TCB where glibc code looks for it. */
 SHIM_HIDDEN void tcb_set_stackblock(void *tp, void *base, size_t size,
 				    size_t guard);
-/* ...and read it back (threads glibc created: its guard lies inside). */
+/* ...and read it back (threads glibc created: its guard lies inside):
+ * base and size above the mapped guard, and the guard glibc reports, the
+ * size asked for (on arm64 glibc maps at least 64 KiB). */
 SHIM_HIDDEN void tcb_get_stackblock(void *tp, void **base, size_t *size,
 				    size_t *guard);
 

@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from testproc import emulated
+
 lib, prog = os.path.abspath(sys.argv[1]), sys.argv[2]
 problems = []
 
@@ -31,9 +33,10 @@ problems = []
 def run_until(mode, dump, send_signal, wait_s=15):
     """Start hang MODE; once it says "hung", optionally send SIGQUIT; return
     stderr once a whole dump is there (or the time is up)."""
-    env = dict(os.environ, LD_PRELOAD=lib, SHIM_DUMP=dump)
+    argv, env = emulated([prog, mode], dict(os.environ, LD_PRELOAD=lib,
+                                            SHIM_DUMP=dump))
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([prog, mode], env=env, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
                                 stderr=err)
         try:
             line = proc.stdout.readline()
@@ -104,12 +107,17 @@ if not re.search(r'waiting \(parked\) on mutex 0x[0-9a-f]+ lock_a\+0x0 .* for [0
                     + (blocked or text))
 
 text = run_until("alone", "SIGQUIT", True)
-threads = re.findall(r'^libshim: thread \d+ "hang": running \(printing this dump\)$', text, re.M)
+# The main thread's name is its program's; under an emulator the
+# kernel's is the emulator's (qemu-aarch64).
+main_name = os.path.basename(emulated([prog], None)[0][0])[:15]
+threads = re.findall(r'^libshim: thread \d+ "%s": running \(printing this dump\)$'
+                     % re.escape(main_name), text, re.M)
 if len(threads) != 1 or "main+" not in text:
     problems.append("alone: main is not shown once, with its stack:\n" + text)
 
-proc = subprocess.run(["true"], env=dict(os.environ, LD_PRELOAD=lib, SHIM_DUMP="SIGBOGUS"),
-                      capture_output=True, text=True, timeout=30)
+# hang with no mode exits at once: a program of libshim's CPU.
+argv, env = emulated([prog], dict(os.environ, LD_PRELOAD=lib, SHIM_DUMP="SIGBOGUS"))
+proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
 if "SHIM_DUMP=SIGBOGUS" not in proc.stderr:
     problems.append("SHIM_DUMP=SIGBOGUS not refused: %r" % proc.stderr)
 

@@ -15,6 +15,8 @@ import re
 import subprocess
 import sys
 
+from testproc import emulated
+
 lib, prog, shimrun = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
 # mode: the locks named, the thread (and function) whose order is seen now,
 # the one whose order was seen earlier.
@@ -29,7 +31,8 @@ problems = []
 
 def run(mode, value="1"):
     env = dict(os.environ, LD_PRELOAD=lib, SHIM_LOCKDEP=value)
-    proc = subprocess.run([prog, mode], env=env, capture_output=True,
+    argv, env = emulated([prog, mode], env)
+    proc = subprocess.run(argv, env=env, capture_output=True,
                           text=True, timeout=60)
     if proc.returncode != 0 or proc.stdout.strip() != "done " + mode:
         problems.append("%s: the program failed (%d): %s"
@@ -65,7 +68,10 @@ err = run("mutex", "0")
 if err:
     problems.append("SHIM_LOCKDEP=0 is not off: %r" % err)
 env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "SHIM_LOCKDEP")}
-proc = subprocess.run(["sh", shimrun, "--lockdep", prog, "mutex"], env=env,
+# Under an emulator shimrun starts the emulator, whose own loader then
+# says it cannot preload the arm64 libshim: the guest's still does.
+argv = emulated([prog, "mutex"], env)[0]
+proc = subprocess.run(["sh", shimrun, "--lockdep"] + argv, env=env,
                       capture_output=True, text=True, timeout=60)
 if "lock order inversion" not in proc.stderr:
     problems.append("shimrun --lockdep: no report: %r" % proc.stderr)

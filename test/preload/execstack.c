@@ -14,11 +14,14 @@
  */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../emulated.h"
 
 #define EARLY 4
 
@@ -86,13 +89,18 @@ int main(int argc, char **argv)
 		return 1;
 
 	/* A fork child: glibc's fork put the other threads' stacks in its
-	 * own cache; the child's new thread must still work. */
-	pid_t pid = fork();
+	 * own cache; the child's new thread must still work.  qemu-user 7.2
+	 * asserts in a child forked while other threads run. */
+	bool forked = !test_emulated();
+	if (!forked)
+		fprintf(stderr, "skipped: the fork child (qemu-user: a fork "
+				"with threads running asserts in the emulator)\n");
+	pid_t pid = forked ? fork() : 1;
 	if (pid == 0)
 		_exit(run_one(9) == 10 && run_one(19) == 20 ? 0 : 1);
 	int status;
-	if (pid < 0 || waitpid(pid, &status, 0) != pid ||
-	    !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (forked && (pid < 0 || waitpid(pid, &status, 0) != pid ||
+		       !WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 		fprintf(stderr, "execstack: the fork child failed\n");
 		bad++;
 	}
@@ -107,5 +115,5 @@ int main(int argc, char **argv)
 		bad++;
 	made++;
 	printf("threads made: %d\n", made);
-	return bad != 0;
+	return bad != 0 ? 1 : forked ? 0 : 77;
 }

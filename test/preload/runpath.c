@@ -12,6 +12,7 @@
  * are found; the last line on stdout is "threads made: 0".
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +49,11 @@ int main(int argc, char **argv)
 		if (dropped) {
 			setenv("LD_LIBRARY_PATH", kept, 1);
 			execv("/proc/self/exe", argv);
+			int e = errno;
 			perror("runpath: execv");
-			return 1;
+			/* qemu-user without binfmt_misc: the kernel cannot
+			 * start a program of the emulated CPU. */
+			return e == ENOEXEC ? 77 : 1;
 		}
 	}
 	void *mod = dlopen(argv[1], RTLD_NOW);

@@ -7,8 +7,11 @@ its own, and on a timeout, or when meson stops the runner with SIGTERM, the
 whole group is killed."""
 
 import os
+import shlex
 import signal
+import struct
 import subprocess
+import sys
 
 _running = set()  # process groups of the programs running now
 
@@ -29,10 +32,42 @@ def _on_sigterm(signum, frame):
 signal.signal(signal.SIGTERM, _on_sigterm)
 
 
+def _elf_machine(path):
+    """e_machine of an ELF file, or None for anything else."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(20)
+    except OSError:
+        return None
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        return None
+    return struct.unpack_from("<H", head, 18)[0]
+
+
+def emulated(argv, env):
+    """argv and env for running argv[0] on this machine: as given, unless
+    it is a program for another CPU in a cross build, which meson gives a
+    wrapper (MESON_EXE_WRAPPER, qemu-user: doc/aarch64.md).  Then the
+    wrapper runs it, and the loader's variables (LD_PRELOAD, LD_DEBUG...)
+    go to the emulated program alone through QEMU_SET_ENV: the emulator
+    is a host program, whose own loader would try them on itself."""
+    wrapper = os.environ.get("MESON_EXE_WRAPPER")
+    machine = _elf_machine(argv[0]) if wrapper else None
+    if machine is None or machine == _elf_machine(sys.executable):
+        return argv, env
+    env = dict(os.environ if env is None else env)
+    guest = ["%s=%s" % (k, env.pop(k)) for k in sorted(env) if k.startswith("LD_")]
+    if guest:
+        env["QEMU_SET_ENV"] = ",".join(guest)
+    return shlex.split(wrapper) + list(argv), env
+
+
 def run_bounded(argv, timeout, **popen_args):
     """Runs argv to completion in a new process group; returns
     (returncode, stdout, stderr).  After `timeout` seconds the group is
-    killed and subprocess.TimeoutExpired raised."""
+    killed and subprocess.TimeoutExpired raised.  A program for another
+    CPU runs under the cross build's emulator (emulated)."""
+    argv, popen_args["env"] = emulated(argv, popen_args.get("env"))
     popen_args.setdefault("stdin", subprocess.DEVNULL)
     popen_args.setdefault("stdout", subprocess.PIPE)
     popen_args.setdefault("stderr", subprocess.PIPE)

@@ -316,7 +316,54 @@ def prog_stress_ng(s, extra):
     s.stats_lines += 1
 
 
+# --- Debian's arm64 programs, under the cross build's emulator --------------
+#
+# EXTRA is a folder in the build tree.  The arm64 package is fetched with
+# apt-get download and unpacked there with dpkg-deb -x, never installed:
+# xz-utils and pigz are not Multi-Arch: same, and apt would remove the
+# amd64 ones to make room.  Their libraries are multiarch packages
+# (scripts/deps.sh).  testproc runs the program under qemu-user.
+
+def arm64_program(folder, package, binary):
+    root = os.path.join(folder, package)
+    path = os.path.join(root, "usr", "bin", binary)
+    if os.path.exists(path):
+        return path
+    with tempfile.TemporaryDirectory(dir=folder) as debs:
+        got = subprocess.run(["apt-get", "-q", "download", package + ":arm64"],
+                             cwd=debs, stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True)
+        names = [n for n in os.listdir(debs) if n.endswith(".deb")]
+        if got.returncode != 0 or not names:
+            raise Skip("apt-get download %s:arm64 failed (no arm64 lists: "
+                       "scripts/deps.sh adds the architecture): %s"
+                       % (package, got.stderr.strip()[-300:]))
+        tmp = root + ".part"
+        shutil.rmtree(tmp, ignore_errors=True)
+        subprocess.run(["dpkg-deb", "-x", os.path.join(debs, names[0]), tmp],
+                       check=True)
+        os.rename(tmp, root)  # whole, or not there: another run may look
+    return path
+
+
+# Less input than natively: the emulator is some ten times slower.
+def prog_arm64_xz(s, extra):
+    os.makedirs(extra[0], exist_ok=True)
+    xz = arm64_program(extra[0], "xz-utils", "xz")
+    round_trip(s, "arm64 xz", [xz, "-T2", "--block-size=1MiB", "-3", "-c"],
+               [xz, "-T2", "-d", "-c"], size=4 << 20)
+
+
+def prog_arm64_pigz(s, extra):
+    os.makedirs(extra[0], exist_ok=True)
+    pigz = arm64_program(extra[0], "pigz", "pigz")
+    round_trip(s, "arm64 pigz", [pigz, "-p", "2", "-c"],
+               [pigz, "-p", "2", "-d", "-c"], size=4 << 20)
+
+
 PROGRAMS = {
+    "arm64_xz": prog_arm64_xz,
+    "arm64_pigz": prog_arm64_pigz,
     "xz": prog_xz,
     "zstd": prog_zstd,
     "pigz": prog_pigz,

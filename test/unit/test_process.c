@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 static _Atomic int stop;
 static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -103,6 +105,11 @@ static void *forker(void *arg)
 static void test_fork_from_thread_while_others_lock(void **state)
 {
 	(void)state;
+	/* Seen with glibc's own pthreads under qemu-aarch64 7.2: nearly
+	 * every such child hangs on a futex of qemu's or exits 127. */
+	if (testutil_emulated())
+		TESTUTIL_SKIP("qemu-user: a child forked while other threads "
+			      "run hangs in the emulator's own locks");
 	pthread_t a, b, c, f;
 	stop = 0;
 	pthread_create(&a, NULL, lock_churn, NULL);
@@ -273,5 +280,5 @@ int main(void)
 		cmocka_unit_test(test_kill_sigqueue_sigmask),
 		cmocka_unit_test(test_names_affinity_sched_clock),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return testutil_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

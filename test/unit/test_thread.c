@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -258,6 +259,99 @@ static void *overflow(void *arg)
 	(void)arg;
 	child_overflow(0);
 	return NULL;
+}
+
+/* glibc's least mapped guard (its ARCH_MIN_GUARD_SIZE): GCC's arm64
+ * stack-clash probes assume 64 KiB, so a frame may skip a smaller one. */
+#ifdef __aarch64__
+enum { GLIBC_MIN_GUARD = 64 * 1024 };
+#else
+enum { GLIBC_MIN_GUARD = 0 };
+#endif
+
+/* Whether the page holding p can be read (write(2) says EFAULT if not). */
+static bool readable(const char *p)
+{
+	int fd[2];
+	if (pipe(fd) != 0)
+		abort();
+	bool ok = write(fd[1], p, 1) == 1;
+	close(fd[0]);
+	close(fd[1]);
+	return ok;
+}
+
+/* What a thread sees of its own stack: its reported guard, and the
+ * mapping (from /proc/self/maps, which qemu-user emulates too) holding
+ * the page right below the stack's low end. */
+struct guard_probe {
+	size_t mapped;           /* in: the guard glibc would map */
+	size_t guard;            /* pthread_getattr_np's */
+	char *low;
+	bool low_readable, guard_readable;
+	uintptr_t vma_lo, vma_hi;
+	char perms[5];
+};
+
+static void *probe_guard(void *arg)
+{
+	struct guard_probe *g = arg;
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), size;
+	pthread_attr_t a;
+	void *stack;
+	if (pthread_getattr_np(pthread_self(), &a) != 0 ||
+	    pthread_attr_getstack(&a, &stack, &size) != 0 ||
+	    pthread_attr_getguardsize(&a, &g->guard) != 0)
+		abort();
+	pthread_attr_destroy(&a);
+	g->low = stack;
+	g->low_readable = readable(g->low);
+	g->guard_readable = false;
+	for (size_t off = ps; off <= g->mapped; off += ps)
+		g->guard_readable |= readable(g->low - off);
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (f == NULL)
+		abort();
+	uintptr_t below = (uintptr_t)g->low - ps, lo, hi;
+	char perms[5];
+	while (fscanf(f, "%lx-%lx %4s%*[^\n]", &lo, &hi, perms) == 3)
+		if (lo <= below && below < hi) {
+			g->vma_lo = lo;
+			g->vma_hi = hi;
+			memcpy(g->perms, perms, sizeof perms);
+		}
+	fclose(f);
+	return NULL;
+}
+
+/* As glibc: a guard asked for is reported in whole pages, and what is
+ * mapped PROT_NONE below the stack is at least the CPU's minimum (a
+ * mapping of its own, not a hole some other mmap could fill). */
+static void test_guard_mapped_as_glibc(void **state)
+{
+	(void)state;
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	const size_t asked[] = {1, ps, 2 * ps, 128 * 1024};
+	for (size_t i = 0; i < sizeof asked / sizeof asked[0]; i++) {
+		size_t reported = (asked[i] + ps - 1) & ~(ps - 1);
+		struct guard_probe g = {
+			.mapped = reported > GLIBC_MIN_GUARD ? reported
+							     : GLIBC_MIN_GUARD,
+		};
+		pthread_attr_t a;
+		pthread_t t;
+		pthread_attr_init(&a);
+		assert_int_equal(pthread_attr_setguardsize(&a, asked[i]), 0);
+		assert_int_equal(pthread_create(&t, &a, probe_guard, &g), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		pthread_attr_destroy(&a);
+		assert_int_equal(g.guard, reported);
+		assert_true(g.low_readable);
+		assert_false(g.guard_readable);
+		assert_string_equal(g.perms, "---p");
+		assert_true(g.vma_hi == (uintptr_t)g.low);
+		assert_true(g.vma_lo <= (uintptr_t)g.low - g.mapped);
+	}
 }
 
 static void test_guard_page_stops_overflow(void **state)
@@ -618,6 +712,7 @@ int main(void)
 		 * what this checks is what a plain program sees. */
 		cmocka_unit_test(test_guard_page_stops_overflow),
 #endif
+		cmocka_unit_test(test_guard_mapped_as_glibc),
 		cmocka_unit_test(test_tsd_destructors),
 		cmocka_unit_test(test_exit_runs_cleanup),
 		cmocka_unit_test(test_cancel_deferred),

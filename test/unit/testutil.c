@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../emulated.h"
 #include "testutil.h"
 
 struct timespec deadline_in(clockid_t clock, long ms)
@@ -145,15 +146,7 @@ void release_stalled(void)
 
 bool testutil_emulated(void)
 {
-	char line[64] = "";
-	FILE *f = fopen("/proc/thread-self/syscall", "r");
-	if (f == NULL)
-		return false;
-	/* The read below is the call the line describes. */
-	if (fgets(line, sizeof line, f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	return strtol(line, NULL, 10) != SYS_read;
+	return test_emulated();
 }
 
 static _Atomic int skipped;

@@ -41,6 +41,7 @@ enum {
 	TCB_OFF_TID = PD(208),
 	TCB_OFF_ROBUST_PREV = PD(216),
 	TCB_OFF_ROBUST_HEAD = PD(224),   /* struct robust_list_head (24) */
+	TCB_OFF_CLEANUP = PD(248),       /* right before cleanup_jmp_buf */
 	TCB_OFF_CANCELHANDLING = PD(264),
 	TCB_OFF_SPECIFIC_1STBLOCK = PD(272),
 	TCB_OFF_SPECIFIC = PD(784),
@@ -48,7 +49,8 @@ enum {
 	TCB_OFF_USER_STACK = PD(1042),   /* bool, right after report_events */
 	TCB_OFF_STACKBLOCK = PD(1168),
 	TCB_OFF_STACKBLOCK_SIZE = PD(1176),
-	TCB_OFF_GUARDSIZE = PD(1184),
+	TCB_OFF_GUARDSIZE = PD(1184),    /* mapped: at least 64 KiB */
+	TCB_OFF_REPORTED_GUARDSIZE = PD(1192), /* the size asked for */
 	TCB_OFF_RES = PD(1208),          /* struct __res_state (__resp) */
 };
 #undef PD
@@ -57,10 +59,14 @@ _Static_assert(TCB_OFF_TID == TCB_OFF_LIST + 2 * (int)sizeof(void *),
 	       "tid follows list");
 _Static_assert(TCB_OFF_ROBUST_HEAD == TCB_OFF_ROBUST_PREV + (int)sizeof(void *),
 	       "robust_head follows robust_prev");
+_Static_assert(TCB_OFF_CLEANUP == TCB_OFF_ROBUST_HEAD + 3 * (int)sizeof(void *),
+	       "cleanup follows robust_head");
 _Static_assert(TCB_OFF_USER_STACK == TCB_OFF_REPORT_EVENTS + 1,
 	       "user_stack follows report_events");
 _Static_assert(TCB_OFF_SPECIFIC == TCB_OFF_SPECIFIC_1STBLOCK + 32 * 16,
 	       "specific follows 32 pthread_key_data");
+_Static_assert(TCB_OFF_REPORTED_GUARDSIZE == TCB_OFF_GUARDSIZE + 8,
+	       "reported_guardsize follows guardsize");
 _Static_assert(sizeof(pid_t) == 4, "tcb_self_tid reads 32 bits");
 
 /* Bytes of a TCB area beyond glibc's static TLS size and alignment:

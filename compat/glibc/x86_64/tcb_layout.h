@@ -41,6 +41,7 @@ enum {
 	TCB_OFF_STACKBLOCK = 1680,
 	TCB_OFF_STACKBLOCK_SIZE = 1688,
 	TCB_OFF_GUARDSIZE = 1696,
+	TCB_OFF_REPORTED_GUARDSIZE = 1704, /* the size asked for */
 	TCB_OFF_RES = 1720,              /* struct __res_state (__resp) */
 	TCB_SIZEOF_PTHREAD = 2368,
 	TCB_OFF_PTHREAD = 0,             /* glibc's pthread_t is the tp */
@@ -55,6 +56,8 @@ _Static_assert(TCB_OFF_ROBUST_HEAD == TCB_OFF_ROBUST_PREV + sizeof(void *),
 	       "robust_head follows robust_prev");
 _Static_assert(TCB_OFF_USER_STACK == TCB_OFF_REPORT_EVENTS + 1,
 	       "user_stack follows report_events");
+_Static_assert(TCB_OFF_REPORTED_GUARDSIZE == TCB_OFF_GUARDSIZE + 8,
+	       "reported_guardsize follows guardsize");
 _Static_assert(sizeof(pid_t) == 4, "tcb_self_tid reads 32 bits");
 
 /* Bytes of a TCB area beyond glibc's static TLS size and alignment:
