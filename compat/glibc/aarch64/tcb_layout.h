@@ -41,6 +41,8 @@ enum {
 	TCB_OFF_TID = PD(208),
 	TCB_OFF_ROBUST_PREV = PD(216),
 	TCB_OFF_ROBUST_HEAD = PD(224),   /* struct robust_list_head (24) */
+	TCB_OFF_CLEANUP = PD(248),       /* x86_64's 760, less 512 */
+	TCB_OFF_CLEANUP_JMP_BUF = PD(256),
 	TCB_OFF_CANCELHANDLING = PD(264),
 	TCB_OFF_SPECIFIC_1STBLOCK = PD(272),
 	TCB_OFF_SPECIFIC = PD(784),
@@ -59,6 +61,10 @@ _Static_assert(TCB_OFF_ROBUST_HEAD == TCB_OFF_ROBUST_PREV + (int)sizeof(void *),
 	       "robust_head follows robust_prev");
 _Static_assert(TCB_OFF_USER_STACK == TCB_OFF_REPORT_EVENTS + 1,
 	       "user_stack follows report_events");
+_Static_assert(TCB_OFF_CLEANUP_JMP_BUF == TCB_OFF_CLEANUP + (int)sizeof(void *) &&
+	       TCB_OFF_CANCELHANDLING ==
+		       TCB_OFF_CLEANUP_JMP_BUF + (int)sizeof(void *),
+	       "cleanup_jmp_buf lies between cleanup and cancelhandling");
 _Static_assert(TCB_OFF_SPECIFIC == TCB_OFF_SPECIFIC_1STBLOCK + 32 * 16,
 	       "specific follows 32 pthread_key_data");
 _Static_assert(sizeof(pid_t) == 4, "tcb_self_tid reads 32 bits");
