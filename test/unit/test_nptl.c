@@ -622,10 +622,8 @@ static void test_cancel_self_printf_main(void **state)
 		pthread_cleanup_push(note_main, NULL);
 		pthread_cancel(pthread_self());
 		fputs("cancelled here\n", f);
-		if (write(rep[1], "x", 1) != 1)
-			_exit(4);
+		_exit(2); /* no cancellation point of libshim's on the way */
 		pthread_cleanup_pop(0);
-		_exit(2);
 	}
 	close(rep[1]);
 	char got[8] = { 0 };
