@@ -202,6 +202,9 @@ static _Noreturn void unwind(struct shim_thread *td)
 SHIM_EXPORT _Noreturn void pthread_exit(void *result)
 {
 	struct shim_thread *td = shim_self();
+	/* From a handler glibc's unwinding jumped into: that buffer is done
+	 * with, or this unwinding would run it again. */
+	shim_cancel_bits(td);
 	td->td_result = result;
 	__atomic_or_fetch(&td->td_cancel, TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
 			  __ATOMIC_RELAXED);
