@@ -86,9 +86,8 @@ static __thread struct _Unwind_Exception unwind_exc
  * signal mask, so longjmp reads only the registers and the flag. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
-static _Noreturn void jump_to(struct shim_thread *td, struct shim_cleanup *buf)
+static _Noreturn void jump_to(struct shim_cleanup *buf)
 {
-	(void)td;
 	*chain() = buf->prev;
 	longjmp((struct __jmp_buf_tag *)buf->jmp, 1);
 }
@@ -126,7 +125,7 @@ static _Unwind_Reason_Code unwind_stop(int version, _Unwind_Action actions,
 	/* The frame that registered buf is reached once the frame about to
 	 * be unwound lies at or above the stack pointer setjmp saved. */
 	if (buf && buf->prev && (end || cfa >= tcb_jmpbuf_sp(buf->jmp[0].jb)))
-		jump_to(td, buf);
+		jump_to(buf);
 	if (end)
 		finish_exit(td);
 	return _URC_NO_REASON;
@@ -195,7 +194,7 @@ static _Noreturn void unwind(struct shim_thread *td)
 	/* No unwind information: still honour every registered handler. */
 	run_legacy(0, true);
 	if (*chain() && (*chain())->prev)
-		jump_to(td, *chain());
+		jump_to(*chain());
 	finish_exit(td);
 }
 
