@@ -160,7 +160,7 @@ static int private_wait(struct shim_cond *c, struct shim_mutex *m,
 		return 0; /* never queued, mutex still held: a spurious wake */
 	/* A robust mutex whose owner died reports it here, as with glibc. */
 	int e = mutex_wait_reacquire(m, depth,
-				     r == 0 && token == PARK_TOKEN_HANDOFF);
+				     r == 0 ? token : PARK_TOKEN_NORMAL);
 	if (r == ECANCELED)
 		shim_testcancel();
 	if (e != 0)
@@ -300,7 +300,7 @@ static int shared_wait(struct shim_cond *c, struct shim_mutex *m,
 	/* EINTR and spurious returns are spurious wake-ups, which POSIX
 	 * allows; SIGCANCEL is one, acted on below. */
 	atomic_fetch_sub(&c->c_sleepers, 1);
-	int e = mutex_wait_reacquire(m, depth, false);
+	int e = mutex_wait_reacquire(m, depth, PARK_TOKEN_NORMAL);
 	/* A cancelled waiter must not consume a signal meant for another
 	 * (POSIX).  If the sequence moved while we slept, the kernel's wake
 	 * may have picked us: pass one on (at worst a spurious wake-up). */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arch.h"
 #include "libshim/spinwait.h"
@@ -21,9 +22,8 @@ struct shim_mutex {
 				    tid and futex bits if robust or PI,
 				    ceiling and 0/1/2 if PP */
 	unsigned m_count;        /* __count: recursion depth (recursive) */
-	_Atomic int m_owner;     /* __owner: tid (recursive, errorcheck,
-				    robust, PI, PP) or a robust mutex's
-				    state */
+	_Atomic int m_owner;     /* __owner: the holder's tid (every
+				    type) or a robust mutex's state */
 	_Atomic unsigned m_nusers; /* __nusers: threads in a condition wait
 				    with it (glibc's counts its holders
 				    too); destroy answers EBUSY */
@@ -43,6 +43,10 @@ _Static_assert(sizeof(struct shim_mutex) <= sizeof(pthread_mutex_t) &&
 /* Lock word of a process-private mutex. */
 #define MUTEX_LOCKED 1 /* held */
 #define MUTEX_PARKED 2 /* threads may be parked on the mutex's address */
+
+/* The token of a waiter woken while others stay queued: the unlock left
+ * PARKED clear, and the woken thread must set it again (mutex.c). */
+#define MUTEX_TOKEN_RETAKE ((uintptr_t)2)
 
 /* __kind bits (glibc's PTHREAD_MUTEX_PSHARED_BIT,
  * PTHREAD_MUTEX_ROBUST_NORMAL_NP, PTHREAD_MUTEX_PRIO_INHERIT_NP and
@@ -81,9 +85,11 @@ static inline bool mutex_waits_outside_park(struct shim_mutex *m)
  * mutex_wait_release unlocks m completely, whatever the recursion depth
  * (a robust mutex left inconsistent becomes unrecoverable, as by
  * pthread_mutex_unlock).
- * mutex_wait_reacquire takes it again; handed_off: an unlocker gave m to
- * us (PARK_TOKEN_HANDOFF), so we already hold it.  It returns 0, or what
- * pthread_cond_wait must then return, as glibc's does: for a robust
+ * mutex_wait_reacquire takes it again; token: what the wait's park_wait
+ * received if it ended in a wake-up (else PARK_TOKEN_NORMAL), which may be
+ * m's unlocker's: PARK_TOKEN_HANDOFF, it gave m to us, so we already hold
+ * it; MUTEX_TOKEN_RETAKE, we must take it with PARKED set.  It returns
+ * 0, or what pthread_cond_wait must then return, as glibc's does: for a robust
  * mutex EOWNERDEAD (held, its owner died meanwhile) or ENOTRECOVERABLE
  * (not held); for a priority-protection mutex the error of a lock that
  * failed (EINVAL: the ceiling is now below the caller's priority; EPERM:
@@ -92,7 +98,7 @@ static inline bool mutex_waits_outside_park(struct shim_mutex *m)
 SHIM_HIDDEN int mutex_wait_check(struct shim_mutex *m, unsigned *depth);
 SHIM_HIDDEN void mutex_wait_release(struct shim_mutex *m);
 SHIM_HIDDEN int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
-				     bool handed_off);
+				     uintptr_t token);
 
 /*
  * For pthread_setschedparam, pthread_setschedprio and

@@ -32,6 +32,21 @@ SHIM_EXPORT int pthread_kill(pthread_t t, int sig)
 	return e == ESRCH ? 0 : e;
 }
 
+/* Programs linked before glibc 2.34 call pthread_kill@GLIBC_2.2.5, which
+ * glibc keeps for them with its old answer for a thread that has exited
+ * but is not yet joined: ESRCH (glibc's tst-pthread_kill-exited).  A
+ * thread seen alive and gone by the tgkill was signalled before it
+ * exited, as for the current version.  Only the versioned alias is
+ * exported: libshim/versions.map keeps this name local. */
+SHIM_EXPORT int shim_pthread_kill_esrch(pthread_t t, int sig);
+int shim_pthread_kill_esrch(pthread_t t, int sig)
+{
+	if (invalid_signal(sig))
+		return EINVAL;
+	return shim_thread_tid(t) == 0 ? ESRCH : pthread_kill(t, sig);
+}
+__asm__(".symver shim_pthread_kill_esrch, pthread_kill@GLIBC_2.2.5");
+
 SHIM_EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval value)
 {
 	if (invalid_signal(sig))

@@ -25,7 +25,7 @@
  * The pause rounds alone, for a lock whose holder may take it again at
  * once: with more threads than cores, a waiter's sched_yield mostly runs
  * another waiter, not the holder, and each costs a context switch
- * (mutex.c).
+ * (mutex.c, and rwlock.c once it stopped handing shares to sleepers).
  */
 static inline bool shim_spin_pause(unsigned *round)
 {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "compat/glibc/signals.h"
 #include "libshim/attr.h"
 #include "libshim/lock.h"
 #include "libshim/park.h"
@@ -165,10 +166,16 @@ SHIM_EXPORT int pthread_create(pthread_t *restrict res,
 	tcb_set_stackblock(td->td_tp, td->td_map,
 			   (char *)stack_top - (char *)td->td_map,
 			   td->td_guard_size);
-	if (v.sigmask != NULL)
+	if (v.sigmask != NULL) {
 		td->td_sigmask = *v.sigmask;
-	else
+	} else {
 		lwp_sigmask(SIG_BLOCK, NULL, &td->td_sigmask);
+		/* A thread made by a cleanup handler of a cancelled thread
+		 * runs that handler inside the SIGCANCEL handler, which
+		 * blocks SIGCANCEL: its child must still be cancellable
+		 * (glibc clears the bit too; glibc's tst-cancel25). */
+		td->td_sigmask.__val[0] &= ~(1ul << (SIGCANCEL - 1));
+	}
 
 	atomic_fetch_add_explicit(&live_threads, 1, memory_order_relaxed);
 	tcb_count_thread(1);

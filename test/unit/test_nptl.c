@@ -478,6 +478,59 @@ static void test_setuid_while_creating(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* ---- tst-cancel25 ------------------------------------------------ */
+
+static pthread_t c25_child;
+static _Atomic int c25_blocked = -1;
+
+static void *c25_report_mask(void *arg)
+{
+	(void)arg;
+	sigset_t mask;
+	pthread_sigmask(SIG_SETMASK, NULL, &mask);
+	c25_blocked = sigismember(&mask, 32); /* glibc's SIGCANCEL */
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void c25_cleanup(void *arg)
+{
+	(void)arg;
+	assert_int_equal(pthread_create(&c25_child, NULL, c25_report_mask,
+					NULL), 0);
+}
+
+static void *c25_cancelled(void *arg)
+{
+	(void)arg;
+	pthread_cleanup_push(c25_cleanup, NULL);
+	for (;;)
+		pause();
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+/* A thread made by the cleanup handler of a cancelled thread does not
+ * start with SIGCANCEL blocked, so it can be cancelled in turn. */
+static void test_create_in_cancel_cleanup(void **state)
+{
+	(void)state;
+	pthread_t t;
+	void *r;
+	assert_int_equal(pthread_create(&t, NULL, c25_cancelled, NULL), 0);
+	usleep(20 * 1000);
+	assert_int_equal(pthread_cancel(t), 0);
+	assert_int_equal(pthread_join(t, &r), 0);
+	assert_ptr_equal(r, PTHREAD_CANCELED);
+	while (c25_blocked < 0)
+		usleep(1000);
+	assert_int_equal(c25_blocked, 0);
+	assert_int_equal(pthread_cancel(c25_child), 0);
+	assert_int_equal(pthread_join(c25_child, &r), 0);
+	assert_ptr_equal(r, PTHREAD_CANCELED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +542,7 @@ int main(void)
 		cmocka_unit_test(test_rwlock_reader_waits_for_reader),
 		cmocka_unit_test(test_setuid_applied_once),
 		cmocka_unit_test(test_setuid_while_creating),
+		cmocka_unit_test(test_create_in_cancel_cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

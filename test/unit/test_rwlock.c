@@ -434,26 +434,35 @@ struct trial_writer {
 	pthread_rwlock_t *rw;
 	_Atomic pid_t tid;
 	pthread_t thread;
+	int (*lock)(pthread_rwlock_t *); /* wrlock, or rdlock for a reader */
 };
 
-static void *trial_writer_main(void *arg)
+static void *trial_main(void *arg)
 {
 	struct trial_writer *w = arg;
 	atomic_store(&w->tid, gettid());
-	pthread_rwlock_wrlock(w->rw);
+	w->lock(w->rw);
 	pthread_rwlock_unlock(w->rw);
 	return NULL;
+}
+
+/* Start a thread that takes rw with lock; return once it is parked. */
+static void start_parked(struct trial_writer *w, pthread_rwlock_t *rw,
+			 int (*lock)(pthread_rwlock_t *))
+{
+	w->rw = rw;
+	w->lock = lock;
+	atomic_store(&w->tid, 0);
+	pthread_create(&w->thread, NULL, trial_main, w);
+	while (atomic_load(&w->tid) == 0 || !thread_asleep(atomic_load(&w->tid)))
+		usleep(1000);
+	usleep(10 * 1000); /* past the spin: parked, not in a yield */
 }
 
 /* Start a writer and return once it is parked behind the read lock. */
 static void start_parked_writer(struct trial_writer *w, pthread_rwlock_t *rw)
 {
-	w->rw = rw;
-	atomic_store(&w->tid, 0);
-	pthread_create(&w->thread, NULL, trial_writer_main, w);
-	while (atomic_load(&w->tid) == 0 || !thread_asleep(atomic_load(&w->tid)))
-		usleep(1000);
-	usleep(10 * 1000); /* past the spin: parked, not in a yield */
+	start_parked(w, rw, pthread_rwlock_wrlock);
 }
 
 /*
@@ -491,6 +500,35 @@ static void test_woken_writer_competes(void **state)
 		assert_int_equal(pthread_rwlock_unlock(&rw), 0);
 	}
 	assert_true(barged > 0);
+}
+
+/*
+ * A reader parked behind a write lock, with no writer waiting, is woken
+ * by the write unlock to compete, not given a read share while it may
+ * still be asleep: held up in a signal handler when the unlock dequeues
+ * it, it leaves the lock free for a running writer's trywrlock.  The
+ * library before this test handed it a share, so the trywrlock failed
+ * (and the next writer waited for the sleeper to run, the idle lock
+ * behind cxx.shared_mutex.w10's 200k futex calls per run).
+ */
+static void test_woken_reader_competes(void **state)
+{
+	(void)state;
+	pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+	struct trial_writer r;
+	assert_int_equal(pthread_rwlock_wrlock(&rw), 0);
+	start_parked(&r, &rw, pthread_rwlock_rdlock);
+	stall_thread(r.thread);
+	assert_int_equal(pthread_rwlock_unlock(&rw), 0);
+	int got = pthread_rwlock_trywrlock(&rw);
+	if (got == 0)
+		assert_int_equal(pthread_rwlock_unlock(&rw), 0);
+	release_stalled();
+	pthread_join(r.thread, NULL);
+	assert_int_equal(got, 0);
+	/* Everything released. */
+	assert_int_equal(pthread_rwlock_trywrlock(&rw), 0);
+	assert_int_equal(pthread_rwlock_unlock(&rw), 0);
 }
 
 /* ---- consistency under a mixed load ------------------------------ */
@@ -616,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_writer_progress),
 		cmocka_unit_test(test_reader_progress),
 		cmocka_unit_test(test_woken_writer_competes),
+		cmocka_unit_test(test_woken_reader_competes),
 		cmocka_unit_test(test_mixed_consistency),
 		cmocka_unit_test(test_pshared_fork),
 	};
