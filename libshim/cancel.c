@@ -44,7 +44,7 @@ struct shim_cleanup {
 		int mask_was_saved;
 	} jmp[1];
 	struct shim_cleanup *prev;
-	void *unused;
+	void *legacy; /* the legacy chain's head at registration */
 	int canceltype; /* the _defer variant's saved type */
 	void *pad;
 };
@@ -68,6 +68,16 @@ static struct legacy_cleanup **legacy_head(void)
 {
 	return (struct legacy_cleanup **)tcb_glibc_cleanup_head();
 }
+/* The chain of registered buffers lives where glibc keeps it: glibc's
+ * __do_cancel, acting at one of libc's own cancellation points, unwinds
+ * to the buffer at its head.  Its bottom buffer (prev NULL) is the
+ * thread's first frame, glibc's or libshim's (shim_cancel_bottom): glibc
+ * returns there, libshim's unwinding never does (it ends the thread at
+ * the end of the stack). */
+static struct shim_cleanup **chain(void)
+{
+	return (struct shim_cleanup **)tcb_cleanup_jmp_buf();
+}
 static __thread struct _Unwind_Exception unwind_exc
 	__attribute__((tls_model("initial-exec")));
 
@@ -76,9 +86,9 @@ static __thread struct _Unwind_Exception unwind_exc
  * signal mask, so longjmp reads only the registers and the flag. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
-static _Noreturn void jump_to(struct shim_thread *td, struct shim_cleanup *buf)
+static _Noreturn void jump_to(struct shim_cleanup *buf)
 {
-	td->td_cleanup = buf->prev;
+	*chain() = buf->prev;
 	longjmp((struct __jmp_buf_tag *)buf->jmp, 1);
 }
 #pragma GCC diagnostic pop
@@ -111,11 +121,11 @@ static _Unwind_Reason_Code unwind_stop(int version, _Unwind_Action actions,
 	bool end = actions & _UA_END_OF_STACK;
 	uintptr_t cfa = end ? UINTPTR_MAX : shim_unwinder()->get_cfa(ctx);
 	run_legacy(cfa, end);
-	struct shim_cleanup *buf = td->td_cleanup;
+	struct shim_cleanup *buf = *chain();
 	/* The frame that registered buf is reached once the frame about to
 	 * be unwound lies at or above the stack pointer setjmp saved. */
-	if (buf && (end || cfa >= tcb_jmpbuf_sp(buf->jmp[0].jb)))
-		jump_to(td, buf);
+	if (buf && buf->prev && (end || cfa >= tcb_jmpbuf_sp(buf->jmp[0].jb)))
+		jump_to(buf);
 	if (end)
 		finish_exit(td);
 	return _URC_NO_REASON;
@@ -161,12 +171,20 @@ static void rearm_sigcancel(void)
 	}
 }
 
-static _Noreturn void unwind(struct shim_thread *td)
+static void stop_sigcancel_timer(void)
 {
 	if (sigcancel_timer != 0) {
 		lwp_timer_delete(sigcancel_timer - 1);
 		sigcancel_timer = 0;
 	}
+}
+
+static _Noreturn void unwind(struct shim_thread *td)
+{
+	stop_sigcancel_timer();
+	/* No cancellation of glibc's either from here on: a handler's
+	 * printf is no cancellation point of an unwinding thread. */
+	tcb_glibc_cancel_exiting();
 	memset(&unwind_exc, 0, sizeof unwind_exc);
 	unwind_exc.exception_class = 0x5348494d554e5744ull; /* "SHIMUNWD" */
 	unwind_exc.exception_cleanup = unwind_exc_cleanup;
@@ -175,14 +193,17 @@ static _Noreturn void unwind(struct shim_thread *td)
 		u->forced_unwind(&unwind_exc, unwind_stop, td);
 	/* No unwind information: still honour every registered handler. */
 	run_legacy(0, true);
-	if (td->td_cleanup)
-		jump_to(td, td->td_cleanup);
+	if (*chain() && (*chain())->prev)
+		jump_to(*chain());
 	finish_exit(td);
 }
 
 SHIM_EXPORT _Noreturn void pthread_exit(void *result)
 {
 	struct shim_thread *td = shim_self();
+	/* From a handler glibc's unwinding jumped into: that buffer is done
+	 * with, or this unwinding would run it again. */
+	shim_cancel_bits(td);
 	td->td_result = result;
 	__atomic_or_fetch(&td->td_cancel, TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
 			  __ATOMIC_RELAXED);
@@ -203,10 +224,30 @@ static _Noreturn void act_on_cancel(struct shim_thread *td)
 	unwind(td);
 }
 
+unsigned shim_cancel_bits(struct shim_thread *td)
+{
+	unsigned c = __atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE);
+	if ((c & TD_CANCEL_RUNNING) || !tcb_glibc_exiting())
+		return c;
+	/* glibc's __do_cancel acted, at one of libc's own cancellation
+	 * points, and longjmp'd into the buffer at the chain's head, whose
+	 * handler runs now (or is about to): from here on it is libshim's
+	 * cancellation, and that buffer is done with, or a pthread_exit in
+	 * the handler would run it again. */
+	td->td_result = PTHREAD_CANCELED;
+	c = __atomic_or_fetch(&td->td_cancel,
+			      TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
+			      __ATOMIC_ACQ_REL);
+	stop_sigcancel_timer();
+	if (*chain())
+		*chain() = (*chain())->prev;
+	return c;
+}
+
 bool shim_cancel_due(void)
 {
 	struct shim_thread *td = shim_self();
-	return td && must_act(__atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE));
+	return td && must_act(shim_cancel_bits(td));
 }
 
 void shim_testcancel(void)
@@ -222,6 +263,7 @@ unsigned shim_cancel_enter(void)
 	struct shim_thread *td = shim_self_if_known();
 	if (td == NULL)
 		return CANCEL_NO_THREAD; /* nobody can have cancelled it */
+	shim_cancel_bits(td);
 	unsigned old = __atomic_fetch_or(&td->td_cancel, TD_CANCEL_ASYNC,
 					 __ATOMIC_ACQ_REL);
 	if (must_act(old))
@@ -254,7 +296,17 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 	    (si->si_pid != shim_pid() || si->si_code != SI_TKILL))
 		return;
 	struct shim_thread *td = shim_self();
-	unsigned c = td ? __atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE) : 0;
+	/* glibc's __do_cancel is unwinding this thread, perhaps not yet as
+	 * far as the buffer it will jump into: until it jumps, the chain is
+	 * glibc's to read, and taking the unwinding over here (which unlinks
+	 * the chain's head) would leave it a NULL buffer.  The handler it
+	 * jumps into is program code, whose next libshim call takes over. */
+	if (td == NULL ||
+	    (!(__atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE) &
+	       TD_CANCEL_RUNNING) &&
+	     tcb_glibc_exiting()))
+		return;
+	unsigned c = shim_cancel_bits(td);
 	/* Never unwind from inside the park layer (a queue node would be
 	 * left on a dead stack, or a bucket lock held): a wait there that
 	 * allows it sees the flag when the signal interrupts it and acts
@@ -297,14 +349,19 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 	struct shim_thread *td = shim_thread_from(t);
 	if (td == NULL)
 		return ESRCH;
-	/* Usually done by shim_init; not yet if no thread was created (one
-	 * adopted thread cancelling another), and SIGCANCEL's default action
-	 * would end the process. */
-	shim_cancel_signal_init();
+	/* Not yet done if no thread was created (one adopted thread
+	 * cancelling another, or itself): SIGCANCEL's default action would
+	 * end the process, and libc's own cancellation points check glibc's
+	 * bit only once glibc is in multi-threaded mode, which glibc's
+	 * pthread_cancel, too, switches on for a thread cancelling itself. */
+	shim_init();
 	unsigned c = __atomic_fetch_or(&td->td_cancel, TD_CANCEL_PENDING,
 				       __ATOMIC_ACQ_REL);
 	if (c & (TD_CANCEL_PENDING | TD_CANCEL_RUNNING))
 		return 0;
+	/* For libc's own cancellation points (the write under printf),
+	 * which act only on glibc's bit. */
+	tcb_glibc_cancel_request(td->td_tp);
 	if (td == shim_self()) {
 		if (must_act(c | TD_CANCEL_PENDING) && (c & TD_CANCEL_ASYNC))
 			act_on_cancel(td);
@@ -343,6 +400,7 @@ SHIM_EXPORT int pthread_setcancelstate(int state, int *old)
 {
 	if (state != PTHREAD_CANCEL_ENABLE && state != PTHREAD_CANCEL_DISABLE)
 		return EINVAL;
+	tcb_glibc_cancel_disable(state == PTHREAD_CANCEL_DISABLE);
 	unsigned o = set_cancel_bit(TD_CANCEL_DISABLED,
 				    state == PTHREAD_CANCEL_DISABLE);
 	if (old)
@@ -366,15 +424,16 @@ SHIM_EXPORT int pthread_setcanceltype(int type, int *old)
 SHIM_EXPORT void __pthread_register_cancel(__pthread_unwind_buf_t *b)
 {
 	struct shim_cleanup *buf = (struct shim_cleanup *)b;
-	struct shim_thread *td = shim_self();
-	buf->prev = td->td_cleanup;
-	td->td_cleanup = buf;
+	buf->prev = *chain();
+	/* glibc's stop function runs the legacy handlers down to this. */
+	buf->legacy = *legacy_head();
+	*chain() = buf;
 }
 
 SHIM_EXPORT void __pthread_unregister_cancel(__pthread_unwind_buf_t *b)
 {
 	struct shim_cleanup *buf = (struct shim_cleanup *)b;
-	shim_self()->td_cleanup = buf->prev;
+	*chain() = buf->prev;
 }
 
 /* pthread_cleanup_push_defer_np: deferred while the handler is pushed. */
@@ -394,8 +453,27 @@ SHIM_EXPORT void __pthread_unregister_cancel_restore(__pthread_unwind_buf_t *b)
 
 SHIM_EXPORT _Noreturn void __pthread_unwind_next(__pthread_unwind_buf_t *b)
 {
-	(void)b; /* already unlinked by the stop function */
-	unwind(shim_self());
+	struct shim_thread *td = shim_self();
+	/* libshim's stop function unlinked b before the jump; glibc's does
+	 * not, and an unwinding glibc started goes on as libshim's. */
+	shim_cancel_bits(td);
+	*chain() = ((struct shim_cleanup *)b)->prev;
+	unwind(td);
+}
+
+void shim_cancel_bottom(__pthread_unwind_buf_t *bottom)
+{
+	struct shim_cleanup *buf = (struct shim_cleanup *)bottom;
+	buf->prev = NULL;
+	buf->legacy = NULL;
+	*chain() = buf;
+}
+
+_Noreturn void shim_cancel_ended_by_glibc(void)
+{
+	struct shim_thread *td = shim_self();
+	shim_cancel_bits(td);
+	finish_exit(td);
 }
 
 SHIM_EXPORT void _pthread_cleanup_push(struct _pthread_cleanup_buffer *b,

@@ -374,7 +374,7 @@ static bool take(struct park_node *n)
  * in asynchronous mode where the caller allows it. */
 static bool cancel_due(struct shim_thread *td, unsigned flags)
 {
-	unsigned c = atomic_load_explicit(&td->td_cancel, memory_order_relaxed);
+	unsigned c = shim_cancel_bits(td);
 	if ((c & (TD_CANCEL_PENDING | TD_CANCEL_DISABLED |
 		  TD_CANCEL_RUNNING)) != TD_CANCEL_PENDING)
 		return false;

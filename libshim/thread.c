@@ -123,6 +123,10 @@ static _Noreturn void thread_start(void *arg)
 			lwp_exit();
 	}
 	tcb_list_enter(td->td_tp, td->td_user_stack);
+	__pthread_unwind_buf_t bottom;
+	if (__sigsetjmp_cancel(bottom.__cancel_jmp_buf, 0))
+		shim_cancel_ended_by_glibc();
+	shim_cancel_bottom(&bottom);
 	/* Signals were blocked since before clone: now the thread can take
 	 * them, with the mask it inherited or its attribute names. */
 	lwp_sigmask(SIG_SETMASK, &td->td_sigmask, NULL);
@@ -221,6 +225,7 @@ void shim_thread_exit(void *result)
 	struct shim_thread *td = shim_self();
 	atomic_fetch_or_explicit(&td->td_cancel, TD_CANCEL_DISABLED,
 				 memory_order_relaxed);
+	tcb_glibc_cancel_disable(true); /* a destructor's printf, too */
 	shim_tsd_run_destructors(td);
 	tcb_thread_exit();
 	rdslot_thread_exit(); /* after every destructor that might read-lock */

@@ -80,8 +80,6 @@ struct shim_thread {
 	bool td_user_stack;  /* stack came from pthread_attr_setstack */
 	pthread_attr_t td_attr; /* as created, for pthread_getattr_np */
 
-	struct shim_cleanup *td_cleanup; /* innermost cleanup handler */
-
 	/*
 	 * TSD: a slot's value counts only while its seq matches the key's
 	 * current sequence, so pthread_key_delete need not visit threads.
@@ -170,6 +168,16 @@ SHIM_HIDDEN void shim_testcancel(void);
 
 /* Would shim_testcancel act now? */
 SHIM_HIDDEN bool shim_cancel_due(void);
+/* The calling thread td's TD_CANCEL_* bits, an unwinding that glibc's
+ * __do_cancel started at one of libc's own cancellation points counted
+ * as libshim's (TD_CANCEL_RUNNING, result PTHREAD_CANCELED): never a
+ * second cancellation from the cleanup handler glibc jumped into. */
+SHIM_HIDDEN unsigned shim_cancel_bits(struct shim_thread *td);
+/* A libshim thread's first frame registers its bottom buffer, filled by
+ * sigsetjmp(.., 0): glibc's unwinding, having run every handler, returns
+ * there, and the thread then ends as cancelled. */
+SHIM_HIDDEN void shim_cancel_bottom(__pthread_unwind_buf_t *bottom);
+SHIM_HIDDEN _Noreturn void shim_cancel_ended_by_glibc(void);
 
 /*
  * Bracket a blocking system call that POSIX names a cancellation point

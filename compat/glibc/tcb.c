@@ -460,6 +460,7 @@ void tcb_recycle(void *tp)
 
 	tcb_libc_tls_restore(tp, saved);
 	AT(tp, TCB_OFF_CANCELHANDLING, int) = 0;
+	AT(tp, TCB_OFF_CLEANUP_JMP_BUF, void *) = NULL;
 	/* The kernel walked the dead thread's robust list at its exit but
 	 * left the head as it was: start the new thread with an empty one. */
 	AT(tp, TCB_OFF_ROBUST_PREV, char *) = (char *)tp + TCB_OFF_ROBUST_HEAD;
@@ -574,8 +575,48 @@ struct robust_list_head *tcb_robust_head(void)
 					   TCB_OFF_ROBUST_HEAD);
 }
 
-/* glibc's CANCELTYPE_BITMASK. */
+/* glibc's cancelhandling bits (nptl/descr.h). */
+#define GLIBC_CANCELSTATE 0x1
 #define GLIBC_CANCELTYPE 0x2
+#define GLIBC_CANCELED 0x8
+#define GLIBC_EXITING 0x10
+
+static int *cancelhandling(void *tp)
+{
+	return &AT(tp, TCB_OFF_CANCELHANDLING, int);
+}
+
+void tcb_glibc_cancel_request(void *tp)
+{
+	__atomic_or_fetch(cancelhandling(tp), GLIBC_CANCELED, __ATOMIC_RELEASE);
+}
+
+void tcb_glibc_cancel_disable(bool disabled)
+{
+	int *c = cancelhandling(arch_thread_pointer());
+	if (disabled)
+		__atomic_or_fetch(c, GLIBC_CANCELSTATE, __ATOMIC_RELAXED);
+	else
+		__atomic_and_fetch(c, ~GLIBC_CANCELSTATE, __ATOMIC_RELAXED);
+}
+
+void tcb_glibc_cancel_exiting(void)
+{
+	__atomic_or_fetch(cancelhandling(arch_thread_pointer()), GLIBC_EXITING,
+			  __ATOMIC_RELAXED);
+}
+
+bool tcb_glibc_exiting(void)
+{
+	return __atomic_load_n(cancelhandling(arch_thread_pointer()),
+			       __ATOMIC_RELAXED) & GLIBC_EXITING;
+}
+
+__pthread_unwind_buf_t **tcb_cleanup_jmp_buf(void)
+{
+	return &AT(arch_thread_pointer(), TCB_OFF_CLEANUP_JMP_BUF,
+		   __pthread_unwind_buf_t *);
+}
 
 bool tcb_in_glibc_cancel_call(void)
 {

@@ -94,6 +94,25 @@ SHIM_HIDDEN bool tcb_in_glibc_cancel_call(void);
  * functions, such as system's handler that kills its child). */
 SHIM_HIDDEN struct _pthread_cleanup_buffer **tcb_glibc_cleanup_head(void);
 
+/*
+ * glibc's own cancellation points (the write under printf) act on glibc's
+ * bits, not libshim's: __pthread_enable_asynccancel unwinds the thread
+ * itself (glibc's __do_cancel, hidden in libc) when CANCELED is set and
+ * neither CANCELSTATE (disabled) nor EXITING is.  libshim mirrors its own
+ * state there: a request into the target's TCB (any thread), disabling
+ * and the start of its own unwinding in the caller's.  EXITING set while
+ * libshim is not unwinding means glibc's __do_cancel is, or was.
+ */
+SHIM_HIDDEN void tcb_glibc_cancel_request(void *tp);
+SHIM_HIDDEN void tcb_glibc_cancel_disable(bool disabled);
+SHIM_HIDDEN void tcb_glibc_cancel_exiting(void);
+SHIM_HIDDEN bool tcb_glibc_exiting(void);
+
+/* The head of the calling thread's chain of pthread_cleanup_push buffers,
+ * where glibc keeps it (cleanup_jmp_buf): glibc's __do_cancel unwinds to
+ * the buffer there, whether glibc or libshim registered it. */
+SHIM_HIDDEN __pthread_unwind_buf_t **tcb_cleanup_jmp_buf(void);
+
 /* End a thread that glibc created, through glibc's own pthread_exit, so
  * glibc's bookkeeping for it stays right.  Only after tcb_host_init, which
  * resolved that function: dlsym takes the loader lock, which a thread

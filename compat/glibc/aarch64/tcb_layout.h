@@ -41,7 +41,8 @@ enum {
 	TCB_OFF_TID = PD(208),
 	TCB_OFF_ROBUST_PREV = PD(216),
 	TCB_OFF_ROBUST_HEAD = PD(224),   /* struct robust_list_head (24) */
-	TCB_OFF_CLEANUP = PD(248),       /* right before cleanup_jmp_buf */
+	TCB_OFF_CLEANUP = PD(248),       /* x86_64's 760, less 512 */
+	TCB_OFF_CLEANUP_JMP_BUF = PD(256),
 	TCB_OFF_CANCELHANDLING = PD(264),
 	TCB_OFF_SPECIFIC_1STBLOCK = PD(272),
 	TCB_OFF_SPECIFIC = PD(784),
@@ -63,6 +64,10 @@ _Static_assert(TCB_OFF_CLEANUP == TCB_OFF_ROBUST_HEAD + 3 * (int)sizeof(void *),
 	       "cleanup follows robust_head");
 _Static_assert(TCB_OFF_USER_STACK == TCB_OFF_REPORT_EVENTS + 1,
 	       "user_stack follows report_events");
+_Static_assert(TCB_OFF_CLEANUP_JMP_BUF == TCB_OFF_CLEANUP + (int)sizeof(void *) &&
+	       TCB_OFF_CANCELHANDLING ==
+		       TCB_OFF_CLEANUP_JMP_BUF + (int)sizeof(void *),
+	       "cleanup_jmp_buf lies between cleanup and cancelhandling");
 _Static_assert(TCB_OFF_SPECIFIC == TCB_OFF_SPECIFIC_1STBLOCK + 32 * 16,
 	       "specific follows 32 pthread_key_data");
 _Static_assert(TCB_OFF_REPORTED_GUARDSIZE == TCB_OFF_GUARDSIZE + 8,

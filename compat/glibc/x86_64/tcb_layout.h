@@ -33,6 +33,7 @@ enum {
 	TCB_OFF_ROBUST_PREV = 728,
 	TCB_OFF_ROBUST_HEAD = 736,       /* struct robust_list_head (24 bytes) */
 	TCB_OFF_CLEANUP = 760,          /* right before cleanup_jmp_buf */
+	TCB_OFF_CLEANUP_JMP_BUF = 768,   /* __pthread_unwind_buf_t chain */
 	TCB_OFF_CANCELHANDLING = 776,
 	TCB_OFF_SPECIFIC_1STBLOCK = 784,
 	TCB_OFF_SPECIFIC = 1296,
@@ -58,6 +59,11 @@ _Static_assert(TCB_OFF_USER_STACK == TCB_OFF_REPORT_EVENTS + 1,
 	       "user_stack follows report_events");
 _Static_assert(TCB_OFF_REPORTED_GUARDSIZE == TCB_OFF_GUARDSIZE + 8,
 	       "reported_guardsize follows guardsize");
+/* ...and struct _pthread_cleanup_buffer *cleanup; struct
+ * pthread_unwind_buf *cleanup_jmp_buf; int cancelhandling; in that order. */
+_Static_assert(TCB_OFF_CLEANUP_JMP_BUF == TCB_OFF_CLEANUP + sizeof(void *) &&
+	       TCB_OFF_CANCELHANDLING == TCB_OFF_CLEANUP_JMP_BUF + sizeof(void *),
+	       "cleanup_jmp_buf lies between cleanup and cancelhandling");
 _Static_assert(sizeof(pid_t) == 4, "tcb_self_tid reads 32 bits");
 
 /* Bytes of a TCB area beyond glibc's static TLS size and alignment:
