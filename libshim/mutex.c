@@ -504,13 +504,9 @@ NOINLINE static int mutex_unlock_slow(struct shim_mutex *m)
 	int kind = load_kind(m);
 	if (!kind_is_basic(kind))
 		return full_unlock(m, kind);
-	int type = kind_type(kind);
-	if (type_tracks_owner(type)) {
-		if (load_owner(m) != shim_tid())
-			return EPERM;
-		if (type == PTHREAD_MUTEX_RECURSIVE && --m->m_count != 0)
-			return 0;
-	}
+	int e = mutex_unlock_check(m, kind_type(kind));
+	if (e != MUTEX_RELEASE_NOW)
+		return e;
 	atomic_store_explicit(&m->m_owner, 0, memory_order_relaxed);
 	word_unlock(m, kind);
 	return 0;

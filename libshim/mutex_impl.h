@@ -8,6 +8,7 @@
 #ifndef SHIM_MUTEX_IMPL_H
 #define SHIM_MUTEX_IMPL_H
 
+#include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
@@ -76,6 +77,22 @@ static inline int load_kind(struct shim_mutex *m)
 static inline pid_t load_owner(struct shim_mutex *m)
 {
 	return atomic_load_explicit(&m->m_owner, memory_order_relaxed);
+}
+
+/* The unlock rules of the types that track their owner, for mutex.c's and
+ * mutex_pp.c's unlocks: EPERM from a thread that does not hold it, 0 from
+ * a recursive unlock that leaves it held, MUTEX_RELEASE_NOW otherwise.
+ * NORMAL and ADAPTIVE do not check, as in glibc. */
+enum { MUTEX_RELEASE_NOW = -1 };
+static inline int mutex_unlock_check(struct shim_mutex *m, int type)
+{
+	if (type_tracks_owner(type)) {
+		if (load_owner(m) != shim_tid())
+			return EPERM;
+		if (type == PTHREAD_MUTEX_RECURSIVE && --m->m_count != 0)
+			return 0;
+	}
+	return MUTEX_RELEASE_NOW;
 }
 
 /* A kind mutex.c itself implements: a type, optionally process-shared,

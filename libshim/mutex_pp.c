@@ -295,15 +295,8 @@ static void pp_release_all(struct shim_mutex *m, int kind)
 
 NOINLINE static int pp_unlock(struct shim_mutex *m, int kind)
 {
-	/* NORMAL and ADAPTIVE do not check, as in glibc. */
-	int type = kind_type(kind);
-	if (type_tracks_owner(type)) {
-		if (load_owner(m) != shim_tid())
-			return EPERM;
-		if (type == PTHREAD_MUTEX_RECURSIVE && --m->m_count != 0)
-			return 0;
-	}
-	return pp_release(m, kind);
+	int e = mutex_unlock_check(m, kind_type(kind));
+	return e == MUTEX_RELEASE_NOW ? pp_release(m, kind) : e;
 }
 
 static bool pp_word_locked(struct shim_mutex *m)

@@ -694,11 +694,16 @@ static void shared_wake_all(struct shim_rwlock *rw, unsigned s)
  * before it enters anyway (see the top). */
 #define READER_DEFER_NS 1000000L
 
-/* Would this reader enter but for waiting writers, on a lock whose kind
- * lets it enter after READER_DEFER_NS? */
+/* Is this reader kept out by writers, holding or waiting, on a lock whose
+ * kind lets it pass waiting writers after READER_DEFER_NS?  Such a reader
+ * never sleeps without a deadline: a write unlock hands the lock to the
+ * next writer while a reader still holds a share, so a reader that slept
+ * for good behind them would wait for ever whenever that share's holder
+ * waits for it (glibc's tst-rwlock16: the holder waits on a condvar for
+ * this reader's signal). */
 static bool may_defer(struct shim_rwlock *rw, unsigned s)
 {
-	return !(s & RW_WRITER) && (s & RW_WWAIT) &&
+	return (s & (RW_WRITER | RW_WWAIT)) &&
 	       rw->rw_kind != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
 }
 
@@ -736,7 +741,7 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 	 * to waiting writers, once we have begun one. */
 	const struct timespec *until = abstime;
 	struct timespec defer;
-	bool deferring = false, deferred = false;
+	bool deferred = false;
 	for (;;) {
 		unsigned s = load_state(rw);
 		bool exempt = recursive || deferred ||
@@ -761,11 +766,14 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 		}
 		/* A realtime reader keeps POSIX's rule (rt_reader_passes)
 		 * instead: it never enters past an equal or higher writer. */
-		if (!deferring && !exempt && may_defer(rw, s)) {
+		/* Each sleep of a reader may_defer keeps out ends within
+		 * READER_DEFER_NS: first its deferral, then, past the writers,
+		 * a look whether the lock can be shared yet. */
+		until = abstime;
+		if ((deferred || !exempt) && may_defer(rw, s)) {
 			if (prio == PRIO_UNKNOWN)
 				prio = shim_rt_priority();
-			deferring = prio == 0;
-			if (deferring)
+			if (prio == 0)
 				defer_deadline(&defer, &until, &clock);
 		}
 		bool granted = false;
@@ -778,10 +786,8 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 			return ETIMEDOUT;
 		if (r == ETIMEDOUT) {
 			/* Deferred long enough: enter past the writers, as
-			 * glibc's readers do, and wait for the caller's own
-			 * deadline, if any, from here on. */
+			 * glibc's readers do. */
 			deferred = true;
-			until = abstime;
 		}
 		spins = 0;
 	}

@@ -1,6 +1,7 @@
 /*
  * arch/aarch64/arch.h -- what the portable layers need of the CPU (arm64,
- * Linux, LP64).  The same interface as arch/x86_64/arch.h.
+ * Linux, LP64).  The same interface as arch/x86_64/arch.h;
+ * the declarations both share are arch/arch_common.h's.
  */
 #ifndef SHIM_ARCH_H
 #define SHIM_ARCH_H
@@ -10,6 +11,7 @@
 #include <sys/types.h>
 #include <ucontext.h>
 
+#include "arch/arch_common.h"
 #include "common/visibility.h"
 
 /*
@@ -32,28 +34,10 @@ static inline void *arch_mcontext_tp(const mcontext_t *mc)
 	return (void *)(uintptr_t)mc->regs[21];
 }
 
-/*
- * The register image a new LWP starts from, on its own stack (see
- * arch/x86_64/arch.h for why): x0..x30, sp and pc, 16-byte aligned below
- * mc's stack pointer (AAPCS64 has no red zone).  mcontext_t's 4 KiB of
- * FP/SIMD reserve is not part of it: a new LWP starts with none.
- */
-SHIM_HIDDEN void *arch_clone_image_at(const mcontext_t *mc, size_t *span);
-SHIM_HIDDEN void arch_clone_image(void *img, const mcontext_t *mc);
-
-/*
- * clone(2) whose child loads the image at child_sp (clone.S).  Same
- * argument order as on x86_64; arm64's kernel takes tls before ctid.
- * Returns the child's tid or -errno in the parent.
- */
-SHIM_HIDDEN long arch_clone(unsigned long flags, void *child_sp, pid_t *ptid,
-			    pid_t *ctid, void *tls);
-
-/* The trampoline itself (trampoline.S); never called from C. */
-SHIM_HIDDEN void arch_lwp_trampoline(void);
-
-/* Signal-return trampoline for raw rt_sigaction (sigreturn.S). */
-SHIM_HIDDEN void arch_sigreturn(void);
+/* The clone image (arch_common.h) is x0..x30, sp and pc, 16-byte aligned
+ * below mc's stack pointer (AAPCS64 has no red zone); mcontext_t's 4 KiB
+ * of FP/SIMD reserve is not part of it: a new LWP starts with none.
+ * arch_clone: arm64's kernel takes tls before ctid; clone.S reorders. */
 
 /* The relocations libshim/deepbind.c rebinds (arch/x86_64/arch.h): a PLT
  * slot, a GOT slot, and a pointer in data, which adds r_addend. */

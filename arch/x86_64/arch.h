@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <ucontext.h>
 
+#include "arch/arch_common.h"
 #include "common/visibility.h"
 
 /*
@@ -30,33 +31,6 @@ static inline void *arch_mcontext_tp(const mcontext_t *mc)
 {
 	return (void *)(uintptr_t)mc->gregs[REG_R14];
 }
-
-/*
- * The register image a new LWP starts from, on its own stack: the
- * creator's ucontext may be gone (or reused) by the time the child runs,
- * while the new stack belongs to the child alone.
- * arch_clone_image_at(mc, &span): where the image goes, below mc's stack
- * pointer and its red zone; the span bytes from there up to the stack
- * pointer are the new LWP's from now on (the caller tells valgrind and
- * ASan so before anything is written there).
- * arch_clone_image(img, mc): write the image; img is arch_clone's child_sp.
- */
-SHIM_HIDDEN void *arch_clone_image_at(const mcontext_t *mc, size_t *span);
-SHIM_HIDDEN void arch_clone_image(void *img, const mcontext_t *mc);
-
-/*
- * clone(2) whose child loads the image at child_sp (clone.S): Linux's
- * clone(flags, newsp, parent_tid, child_tid, tls).  Returns the child's
- * tid or -errno in the parent; the child jumps to the image's rip.
- */
-SHIM_HIDDEN long arch_clone(unsigned long flags, void *child_sp, pid_t *ptid,
-			    pid_t *ctid, void *tls);
-
-/* The trampoline itself (trampoline.S); never called from C. */
-SHIM_HIDDEN void arch_lwp_trampoline(void);
-
-/* Signal-return trampoline for raw rt_sigaction (sigreturn.S). */
-SHIM_HIDDEN void arch_sigreturn(void);
 
 /*
  * The relocations that put a symbol's address in a slot of a loaded object

@@ -24,15 +24,16 @@ not with libshim.
 import argparse
 import concurrent.futures
 import hashlib
-import http.client
 import os
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from download import download  # noqa: E402
 
 TARBALL = "posixtestsuite_1.5.2.orig.tar.gz"
 URL = "http://deb.debian.org/debian/pool/main/p/posixtestsuite/" + TARBALL
@@ -50,26 +51,6 @@ def result_name(code):
     if code > 128:
         return "SIGNAL %d" % (code - 128)
     return "EXIT %d" % code
-
-
-def download(url, tarball, timeout):
-    """Exit 2 with the reason when the server cannot be reached or stops
-    answering for `timeout` seconds (no network: without a timeout the
-    connect or the first read waits for ever)."""
-    print("downloading", url, file=sys.stderr)
-    # Into a side file: an interrupted download leaves no tarball behind.
-    part = tarball.with_name(tarball.name + ".part")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as reply, \
-                open(part, "wb") as out:
-            shutil.copyfileobj(reply, out)
-    except (OSError, http.client.HTTPException) as e:
-        part.unlink(missing_ok=True)
-        reason = getattr(e, "reason", None) or e
-        print("run.py: cannot download %s: %s" % (url, reason),
-              file=sys.stderr)
-        sys.exit(2)
-    part.rename(tarball)
 
 
 def fetch(work, url, timeout):

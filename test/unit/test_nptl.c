@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -371,6 +372,78 @@ static void test_rwlock_reader_waits_for_reader(void **state)
 	rw16_case(true);  /* in its bias slot */
 }
 
+/* glibc's loop itself: two writers, a reader that signals, and a reader
+ * that holds its share while it waits for that signal.  The signalling
+ * reader often arrives while a writer holds the lock; the write unlock
+ * then hands the lock to the other writer, which waits for the holding
+ * reader: the signalling reader must not sleep there for good. */
+static _Atomic int rw16_loop_stop, rw16_consumer_stop;
+
+static void *rw16_loop_writer(void *arg)
+{
+	(void)arg;
+	while (!rw16_loop_stop) {
+		pthread_rwlock_wrlock(&rw16);
+		pthread_rwlock_unlock(&rw16);
+	}
+	return NULL;
+}
+
+static void *rw16_loop_producer(void *arg)
+{
+	(void)arg;
+	for (int stop = 0; !stop;) {
+		pthread_rwlock_rdlock(&rw16);
+		stop = rw16_loop_stop;
+		pthread_mutex_lock(&rw16_m);
+		if (stop)
+			rw16_consumer_stop = 1;
+		pthread_cond_signal(&rw16_c);
+		pthread_mutex_unlock(&rw16_m);
+		pthread_rwlock_unlock(&rw16);
+	}
+	return NULL;
+}
+
+static void *rw16_loop_consumer(void *arg)
+{
+	(void)arg;
+	for (int stop = 0; !stop;) {
+		pthread_rwlock_rdlock(&rw16);
+		pthread_mutex_lock(&rw16_m);
+		stop = rw16_consumer_stop;
+		if (!stop)
+			pthread_cond_wait(&rw16_c, &rw16_m);
+		pthread_mutex_unlock(&rw16_m);
+		pthread_rwlock_unlock(&rw16);
+	}
+	return NULL;
+}
+
+static void test_rwlock_reader_behind_writer_handoff(void **state)
+{
+	(void)state;
+	pthread_rwlock_init(&rw16, NULL);
+	rw16_loop_stop = rw16_consumer_stop = 0;
+	void *(*fn[])(void *) = { rw16_loop_writer, rw16_loop_writer,
+				  rw16_loop_producer, rw16_loop_consumer };
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, fn[i], NULL), 0);
+	usleep(500 * 1000);
+	rw16_loop_stop = 1;
+	/* A reader asleep for good is a hang: a failure here instead (the
+	 * stuck threads keep the process from exiting: leave at once). */
+	for (int i = 0; i < 4; i++) {
+		struct timespec d = deadline_in(CLOCK_REALTIME, 10000);
+		if (pthread_timedjoin_np(t[i], NULL, &d) != 0) {
+			fprintf(stderr, "tst-rwlock16's loop hung\n");
+			_exit(1);
+		}
+	}
+	pthread_rwlock_destroy(&rw16);
+}
+
 /* ---- tst-setuid1 ------------------------------------------------ */
 
 static _Atomic int setuid_phase;
@@ -549,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_destroy_mutex_of_cond_waiter),
 		cmocka_unit_test(test_pp_setschedparam_while_boosted),
 		cmocka_unit_test(test_rwlock_reader_waits_for_reader),
+		cmocka_unit_test(test_rwlock_reader_behind_writer_handoff),
 		cmocka_unit_test(test_setuid_applied_once),
 		cmocka_unit_test(test_setuid_while_creating),
 		cmocka_unit_test(test_create_in_cancel_cleanup),
