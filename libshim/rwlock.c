@@ -694,16 +694,11 @@ static void shared_wake_all(struct shim_rwlock *rw, unsigned s)
  * before it enters anyway (see the top). */
 #define READER_DEFER_NS 1000000L
 
-/* Is this reader kept out by writers, holding or waiting, on a lock whose
- * kind lets it pass waiting writers after READER_DEFER_NS?  Such a reader
- * never sleeps without a deadline: a write unlock hands the lock to the
- * next writer while a reader still holds a share, so a reader that slept
- * for good behind them would wait for ever whenever that share's holder
- * waits for it (glibc's tst-rwlock16: the holder waits on a condvar for
- * this reader's signal). */
+/* Would this reader enter but for waiting writers, on a lock whose kind
+ * lets it enter after READER_DEFER_NS? */
 static bool may_defer(struct shim_rwlock *rw, unsigned s)
 {
-	return (s & (RW_WRITER | RW_WWAIT)) &&
+	return !(s & RW_WRITER) && (s & RW_WWAIT) &&
 	       rw->rw_kind != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
 }
 
@@ -741,7 +736,7 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 	 * to waiting writers, once we have begun one. */
 	const struct timespec *until = abstime;
 	struct timespec defer;
-	bool deferred = false;
+	bool deferring = false, deferred = false;
 	for (;;) {
 		unsigned s = load_state(rw);
 		bool exempt = recursive || deferred ||
@@ -766,14 +761,11 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 		}
 		/* A realtime reader keeps POSIX's rule (rt_reader_passes)
 		 * instead: it never enters past an equal or higher writer. */
-		/* Each sleep of a reader may_defer keeps out ends within
-		 * READER_DEFER_NS: first its deferral, then, past the writers,
-		 * a look whether the lock can be shared yet. */
-		until = abstime;
-		if ((deferred || !exempt) && may_defer(rw, s)) {
+		if (!deferring && !exempt && may_defer(rw, s)) {
 			if (prio == PRIO_UNKNOWN)
 				prio = shim_rt_priority();
-			if (prio == 0)
+			deferring = prio == 0;
+			if (deferring)
 				defer_deadline(&defer, &until, &clock);
 		}
 		bool granted = false;
@@ -786,12 +778,16 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 			return ETIMEDOUT;
 		if (r == ETIMEDOUT) {
 			/* Deferred long enough: enter past the writers, as
-			 * glibc's readers do. */
+			 * glibc's readers do, and wait for the caller's own
+			 * deadline, if any, from here on. */
 			deferred = true;
+			until = abstime;
 		}
 		spins = 0;
 	}
 }
+
+static void readers_woken(void *ctx, unsigned count);
 
 NOINLINE static int write_lock_slow(struct shim_rwlock *rw,
 				    const struct timespec *abstime,
@@ -815,6 +811,17 @@ NOINLINE static int write_lock_slow(struct shim_rwlock *rw,
 				continue;
 			s |= RW_WWAIT;
 		}
+		/* About to wait for readers' shares while readers are parked
+		 * too, perhaps since a writer held the lock: a write unlock
+		 * hands the lock to the next writer, so nothing else wakes
+		 * them, and on a reader-preferring lock they may join those
+		 * shares (after their deferral).  One may be what a share's
+		 * holder waits for (glibc's tst-rwlock16: the holder waits on
+		 * a condvar for another reader's signal). */
+		if (!rw->rw_shared && (s & RW_RWAIT) &&
+		    (readers(s) != 0 || (s & RW_BIAS)) &&
+		    rw->rw_kind != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP)
+			park_unpark_all(rw, PARK_TOKEN_NORMAL, readers_woken, rw);
 		bool granted = false;
 		if (!rw->rw_shared && prio == PRIO_UNKNOWN)
 			prio = shim_rt_priority();
