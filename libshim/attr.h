@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "common/visibility.h"
+#include "object_layout.h"
 
 struct shim_thread;
 
@@ -41,7 +42,17 @@ struct attr {
 	struct attr_ext *ext;   /* malloc'd, freed by pthread_attr_destroy */
 	void *unused;
 };
-_Static_assert(sizeof(struct attr) <= sizeof(pthread_attr_t), "attr size");
+_Static_assert(sizeof(struct attr) <= GLIBC_SIZEOF_ATTR &&
+	       _Alignof(struct attr) <= GLIBC_ALIGNOF_ATTR, "attr size");
+_Static_assert(offsetof(struct attr, schedparam) == GLIBC_ATTR_OFF_SCHEDPARAM &&
+	       offsetof(struct attr, schedpolicy) ==
+		       GLIBC_ATTR_OFF_SCHEDPOLICY &&
+	       offsetof(struct attr, flags) == GLIBC_ATTR_OFF_FLAGS &&
+	       offsetof(struct attr, guardsize) == GLIBC_ATTR_OFF_GUARDSIZE &&
+	       offsetof(struct attr, stackaddr) == GLIBC_ATTR_OFF_STACKADDR &&
+	       offsetof(struct attr, stacksize) == GLIBC_ATTR_OFF_STACKSIZE &&
+	       offsetof(struct attr, ext) == GLIBC_ATTR_OFF_EXTENSION,
+	       "glibc's struct pthread_attr");
 
 static inline struct attr *attr_of(const pthread_attr_t *a)
 {

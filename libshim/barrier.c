@@ -69,6 +69,7 @@
 #include "libshim/profile.h"
 #include "common/visibility.h"
 #include "libshim/vg.h"
+#include "object_layout.h"
 
 struct barrier {
 	_Atomic uint64_t b_state; /* round << 32 | threads arrived */
@@ -81,11 +82,11 @@ struct barrierattr {
 	int ba_pshared; /* PTHREAD_PROCESS_*, as glibc's layout */
 };
 
-_Static_assert(sizeof(struct barrier) <= sizeof(pthread_barrier_t),
+_Static_assert(sizeof(struct barrier) <= GLIBC_SIZEOF_BARRIER,
 	       "struct barrier must fit in pthread_barrier_t");
-_Static_assert(_Alignof(struct barrier) <= _Alignof(pthread_barrier_t),
+_Static_assert(_Alignof(struct barrier) <= GLIBC_ALIGNOF_BARRIER,
 	       "pthread_barrier_t is not aligned enough for struct barrier");
-_Static_assert(sizeof(struct barrierattr) <= sizeof(pthread_barrierattr_t),
+_Static_assert(sizeof(struct barrierattr) <= GLIBC_SIZEOF_BARRIERATTR,
 	       "struct barrierattr must fit in pthread_barrierattr_t");
 
 /* glibc refuses counts from UINT_MAX / 2 up (its arrival counter needs

@@ -11,7 +11,8 @@
  * The types are glibc's: thrd_t is a pthread_t, mtx_t a pthread_mutex_t,
  * cnd_t a pthread_cond_t, tss_t a pthread_key_t and once_flag wraps a
  * pthread_once_t, so the objects are the pthread objects themselves and
- * their all-zero and static-initializer forms carry over.
+ * their all-zero and static-initializer forms carry over (the sizes are
+ * checked with glibc's other layouts, in compat/glibc/object_layout.c).
  *
  * Errors are mapped as glibc's thrd_err_map maps them: 0 to thrd_success,
  * ENOMEM to thrd_nomem, ETIMEDOUT to thrd_timedout, EBUSY to thrd_busy and
@@ -36,14 +37,6 @@
 #include <time.h>
 
 #include "common/visibility.h"
-
-_Static_assert(sizeof(thrd_t) == sizeof(pthread_t), "thrd_t is pthread_t");
-_Static_assert(sizeof(mtx_t) == sizeof(pthread_mutex_t), "mtx_t size");
-_Static_assert(_Alignof(mtx_t) == _Alignof(pthread_mutex_t), "mtx_t align");
-_Static_assert(sizeof(cnd_t) == sizeof(pthread_cond_t), "cnd_t size");
-_Static_assert(_Alignof(cnd_t) == _Alignof(pthread_cond_t), "cnd_t align");
-_Static_assert(sizeof(tss_t) == sizeof(pthread_key_t), "tss_t size");
-_Static_assert(sizeof(once_flag) == sizeof(pthread_once_t), "once_flag");
 
 static int thrd_result(int err)
 {

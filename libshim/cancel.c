@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,8 +206,9 @@ SHIM_EXPORT _Noreturn void pthread_exit(void *result)
 	 * with, or this unwinding would run it again. */
 	shim_cancel_bits(td);
 	td->td_result = result;
-	__atomic_or_fetch(&td->td_cancel, TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
-			  __ATOMIC_RELAXED);
+	atomic_fetch_or_explicit(&td->td_cancel,
+				 TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
+				 memory_order_relaxed);
 	unwind(td);
 }
 
@@ -219,14 +221,15 @@ static bool must_act(unsigned c)
 static _Noreturn void act_on_cancel(struct shim_thread *td)
 {
 	td->td_result = PTHREAD_CANCELED;
-	__atomic_or_fetch(&td->td_cancel, TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
-			  __ATOMIC_RELAXED);
+	atomic_fetch_or_explicit(&td->td_cancel,
+				 TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
+				 memory_order_relaxed);
 	unwind(td);
 }
 
 unsigned shim_cancel_bits(struct shim_thread *td)
 {
-	unsigned c = __atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE);
+	unsigned c = atomic_load_explicit(&td->td_cancel, memory_order_acquire);
 	if ((c & TD_CANCEL_RUNNING) || !tcb_glibc_exiting())
 		return c;
 	/* glibc's __do_cancel acted, at one of libc's own cancellation
@@ -235,9 +238,10 @@ unsigned shim_cancel_bits(struct shim_thread *td)
 	 * cancellation, and that buffer is done with, or a pthread_exit in
 	 * the handler would run it again. */
 	td->td_result = PTHREAD_CANCELED;
-	c = __atomic_or_fetch(&td->td_cancel,
-			      TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
-			      __ATOMIC_ACQ_REL);
+	c = atomic_fetch_or_explicit(&td->td_cancel,
+				     TD_CANCEL_DISABLED | TD_CANCEL_RUNNING,
+				     memory_order_acq_rel) |
+	    TD_CANCEL_DISABLED | TD_CANCEL_RUNNING;
 	stop_sigcancel_timer();
 	if (*chain())
 		*chain() = (*chain())->prev;
@@ -264,8 +268,8 @@ unsigned shim_cancel_enter(void)
 	if (td == NULL)
 		return CANCEL_NO_THREAD; /* nobody can have cancelled it */
 	shim_cancel_bits(td);
-	unsigned old = __atomic_fetch_or(&td->td_cancel, TD_CANCEL_ASYNC,
-					 __ATOMIC_ACQ_REL);
+	unsigned old = atomic_fetch_or_explicit(&td->td_cancel, TD_CANCEL_ASYNC,
+						memory_order_acq_rel);
 	if (must_act(old))
 		act_on_cancel(td);
 	return old & TD_CANCEL_ASYNC;
@@ -275,8 +279,8 @@ void shim_cancel_leave(unsigned token)
 {
 	if (token == CANCEL_NO_THREAD || token == TD_CANCEL_ASYNC)
 		return;
-	__atomic_and_fetch(&shim_self_if_known()->td_cancel, ~TD_CANCEL_ASYNC,
-			   __ATOMIC_ACQ_REL);
+	atomic_fetch_and_explicit(&shim_self_if_known()->td_cancel,
+				  ~TD_CANCEL_ASYNC, memory_order_acq_rel);
 }
 
 SHIM_EXPORT void pthread_testcancel(void)
@@ -302,7 +306,7 @@ static void sigcancel_handler(int sig, siginfo_t *si, void *uc)
 	 * the chain's head) would leave it a NULL buffer.  The handler it
 	 * jumps into is program code, whose next libshim call takes over. */
 	if (td == NULL ||
-	    (!(__atomic_load_n(&td->td_cancel, __ATOMIC_ACQUIRE) &
+	    (!(atomic_load_explicit(&td->td_cancel, memory_order_acquire) &
 	       TD_CANCEL_RUNNING) &&
 	     tcb_glibc_exiting()))
 		return;
@@ -333,7 +337,7 @@ void shim_cancel_signal_init(void)
 	/* Set only once the handler is in place; callers racing here both
 	 * install it, which is harmless, and none returns before it is. */
 	static _Atomic int installed;
-	if (__atomic_load_n(&installed, __ATOMIC_ACQUIRE))
+	if (atomic_load_explicit(&installed, memory_order_acquire))
 		return;
 	struct sigaction sa = {
 		.sa_sigaction = sigcancel_handler,
@@ -341,7 +345,7 @@ void shim_cancel_signal_init(void)
 		.sa_flags = SA_SIGINFO,
 	};
 	lwp_sigaction(SIGCANCEL, &sa);
-	__atomic_store_n(&installed, 1, __ATOMIC_RELEASE);
+	atomic_store_explicit(&installed, 1, memory_order_release);
 }
 
 SHIM_EXPORT int pthread_cancel(pthread_t t)
@@ -355,8 +359,8 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 	 * bit only once glibc is in multi-threaded mode, which glibc's
 	 * pthread_cancel, too, switches on for a thread cancelling itself. */
 	shim_init();
-	unsigned c = __atomic_fetch_or(&td->td_cancel, TD_CANCEL_PENDING,
-				       __ATOMIC_ACQ_REL);
+	unsigned c = atomic_fetch_or_explicit(&td->td_cancel, TD_CANCEL_PENDING,
+					      memory_order_acq_rel);
 	if (c & (TD_CANCEL_PENDING | TD_CANCEL_RUNNING))
 		return 0;
 	/* For libc's own cancellation points (the write under printf),
@@ -368,7 +372,8 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 		return 0;
 	}
 	if (!(c & TD_CANCEL_DISABLED)) {
-		int st = __atomic_load_n(&td->td_state, __ATOMIC_ACQUIRE);
+		int st = atomic_load_explicit(&td->td_state,
+					      memory_order_acquire);
 		if (st != TD_EXITED && st != TD_REAPING && st != TD_JOINED) {
 			/* A token first: a thread parked, or about to park,
 			 * wakes and sees the flag even if the signal lands in
@@ -386,10 +391,10 @@ SHIM_EXPORT int pthread_cancel(pthread_t t)
 static unsigned set_cancel_bit(unsigned bit, bool on)
 {
 	struct shim_thread *td = shim_self();
-	unsigned old = on ? __atomic_fetch_or(&td->td_cancel, bit,
-					      __ATOMIC_ACQ_REL)
-			  : __atomic_fetch_and(&td->td_cancel, ~bit,
-					       __ATOMIC_ACQ_REL);
+	unsigned old = on ? atomic_fetch_or_explicit(&td->td_cancel, bit,
+						     memory_order_acq_rel)
+			  : atomic_fetch_and_explicit(&td->td_cancel, ~bit,
+						      memory_order_acq_rel);
 	unsigned now = on ? old | bit : old & ~bit;
 	if (must_act(now) && (now & TD_CANCEL_ASYNC))
 		act_on_cancel(td);

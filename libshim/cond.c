@@ -75,6 +75,7 @@
 #include "libshim/shim.h"
 #include "libshim/spinwait.h"
 #include "libshim/thread.h"
+#include "object_layout.h"
 
 struct shim_cond {
 	_Atomic(struct shim_mutex *) c_mutex; /* process-private waiters */
@@ -84,9 +85,11 @@ struct shim_cond {
 	unsigned c_flags;                     /* glibc's __wrefs: COND_* */
 	unsigned c_unused2[2];
 };
-_Static_assert(sizeof(struct shim_cond) == sizeof(pthread_cond_t),
+_Static_assert(sizeof(struct shim_cond) == GLIBC_SIZEOF_COND &&
+	       _Alignof(struct shim_cond) <= GLIBC_ALIGNOF_COND,
 	       "pthread_cond_t layout");
-_Static_assert(offsetof(struct shim_cond, c_flags) == 36, "__wrefs");
+_Static_assert(offsetof(struct shim_cond, c_flags) == GLIBC_COND_OFF_WREFS,
+	       "__wrefs");
 
 #define COND_SHARED    1u /* glibc's __PTHREAD_COND_SHARED_MASK */
 #define COND_MONOTONIC 2u /* glibc's __PTHREAD_COND_CLOCK_MONOTONIC_MASK */

@@ -6,6 +6,7 @@
  */
 #include <link.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,21 +82,24 @@ int shim_init(void)
 	if (__builtin_expect(init_state == INIT_DONE, 1))
 		return 0;
 	int expect = INIT_NONE;
-	if (__atomic_compare_exchange_n((int *)&init_state, &expect,
-					INIT_RUNNING, false, __ATOMIC_ACQUIRE,
-					__ATOMIC_ACQUIRE)) {
+	if (atomic_compare_exchange_strong_explicit(&init_state, &expect,
+						    INIT_RUNNING,
+						    memory_order_acquire,
+						    memory_order_acquire)) {
 		check_sanitizer_order();
 		tcb_host_init();
 		shim_unwinder(); /* before any libshim thread: loader lock */
 		shim_cancel_signal_init();
 		shim_fork_init();
-		__atomic_store_n((int *)&init_state, INIT_DONE, __ATOMIC_RELEASE);
+		atomic_store_explicit(&init_state, INIT_DONE,
+				      memory_order_release);
 		return 0;
 	}
 	/* Another thread (one glibc made: no libshim thread exists yet) is
 	 * initialising; it finishes in microseconds.  No park layer here:
 	 * it is not set up until we are done. */
-	while (__atomic_load_n((int *)&init_state, __ATOMIC_ACQUIRE) != INIT_DONE)
+	while (atomic_load_explicit(&init_state, memory_order_acquire) !=
+	       INIT_DONE)
 		sched_yield();
 	return 0;
 }

@@ -15,8 +15,9 @@
 #include "arch.h"
 #include "libshim/spinwait.h"
 #include "common/visibility.h"
+#include "object_layout.h"
 
-/* glibc's struct __pthread_mutex_s on x86_64, field for field. */
+/* glibc's struct __pthread_mutex_s, field for field (object_layout.h). */
 struct shim_mutex {
 	_Atomic int m_lock;      /* __lock: MUTEX_* bits, 0/1/2 if pshared,
 				    tid and futex bits if robust or PI,
@@ -35,10 +36,18 @@ struct shim_mutex {
 /* arm64's glibc has one int __spins for __spins and __elision (neither
  * used here) and pads pthread_mutex_t to 48 bytes: the fields used sit
  * at the same offsets there. */
-_Static_assert(sizeof(struct shim_mutex) <= sizeof(pthread_mutex_t) &&
-	       offsetof(struct shim_mutex, m_list) ==
-		       offsetof(pthread_mutex_t, __data.__list),
-	       "pthread_mutex_t layout");
+_Static_assert(offsetof(struct shim_mutex, m_lock) == GLIBC_MUTEX_OFF_LOCK &&
+	       offsetof(struct shim_mutex, m_count) == GLIBC_MUTEX_OFF_COUNT &&
+	       offsetof(struct shim_mutex, m_owner) == GLIBC_MUTEX_OFF_OWNER &&
+	       offsetof(struct shim_mutex, m_nusers) ==
+		       GLIBC_MUTEX_OFF_NUSERS &&
+	       offsetof(struct shim_mutex, m_kind) == GLIBC_MUTEX_OFF_KIND &&
+	       offsetof(struct shim_mutex, m_spins) == GLIBC_MUTEX_OFF_SPINS &&
+	       offsetof(struct shim_mutex, m_list) == GLIBC_MUTEX_OFF_LIST,
+	       "glibc's __pthread_mutex_s fields");
+_Static_assert(sizeof(struct shim_mutex) <= GLIBC_SIZEOF_MUTEX &&
+	       _Alignof(struct shim_mutex) <= GLIBC_ALIGNOF_MUTEX,
+	       "struct shim_mutex fits pthread_mutex_t");
 
 /* Lock word of a process-private mutex. */
 #define MUTEX_LOCKED 1 /* held */

@@ -51,11 +51,14 @@
 #include "compat/lwp.h"
 #include "libshim/mutex_impl.h"
 #include "libshim/shim.h"
+#include "object_layout.h"
 
-/* The robust list's futex_offset, as glibc registers it, is -32. */
-_Static_assert(offsetof(struct shim_mutex, m_list[1]) -
-			       offsetof(struct shim_mutex, m_lock) == 32,
-	       "lock word 32 bytes before the list's next word");
+/* The robust list's futex_offset, as glibc registers it: the kernel
+ * finds a node's lock word there. */
+_Static_assert((long)offsetof(struct shim_mutex, m_lock) -
+			       (long)offsetof(struct shim_mutex, m_list[1]) ==
+		       GLIBC_ROBUST_FUTEX_OFFSET,
+	       "lock word at futex_offset from the list's next word");
 
 /* The word the robust list links: the mutex's __next. */
 static void *robust_node(struct shim_mutex *m)

@@ -153,6 +153,7 @@
 #include "libshim/spinwait.h"
 #include "libshim/thread.h"
 #include "libshim/vg.h"
+#include "object_layout.h"
 
 #define NOINLINE __attribute__((noinline))
 
@@ -173,10 +174,17 @@ struct shim_rwlock {
 	unsigned rw_kind;          /* __flags: PTHREAD_RWLOCK_PREFER_* */
 	unsigned rw_unused3;
 };
-_Static_assert(sizeof(struct shim_rwlock) == sizeof(pthread_rwlock_t),
+_Static_assert(sizeof(struct shim_rwlock) == GLIBC_SIZEOF_RWLOCK &&
+	       _Alignof(struct shim_rwlock) <= GLIBC_ALIGNOF_RWLOCK,
 	       "pthread_rwlock_t layout");
-_Static_assert(offsetof(struct shim_rwlock, rw_writer) == 24, "__cur_writer");
-_Static_assert(offsetof(struct shim_rwlock, rw_kind) == 48, "__flags");
+_Static_assert(offsetof(struct shim_rwlock, rw_state) ==
+		       GLIBC_RWLOCK_OFF_READERS, "__readers");
+_Static_assert(offsetof(struct shim_rwlock, rw_writer) ==
+		       GLIBC_RWLOCK_OFF_CUR_WRITER, "__cur_writer");
+_Static_assert(offsetof(struct shim_rwlock, rw_shared) ==
+		       GLIBC_RWLOCK_OFF_SHARED, "__shared");
+_Static_assert(offsetof(struct shim_rwlock, rw_kind) ==
+		       GLIBC_RWLOCK_OFF_FLAGS, "__flags");
 
 #define RW_WRITER     1u
 #define RW_WWAIT      2u
@@ -195,7 +203,7 @@ struct rwattr {
 	int lockkind;
 	int pshared;
 };
-_Static_assert(sizeof(struct rwattr) == sizeof(pthread_rwlockattr_t),
+_Static_assert(sizeof(struct rwattr) == GLIBC_SIZEOF_RWLOCKATTR,
 	       "pthread_rwlockattr_t layout");
 
 /* Read locks this thread holds, of all rwlocks (see the top). */

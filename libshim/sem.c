@@ -53,6 +53,7 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -66,14 +67,18 @@
 #include "libshim/thread.h"
 #include "common/visibility.h"
 #include "libshim/vg.h"
+#include "object_layout.h"
 
 struct sem {
 	_Atomic uint64_t s_data; /* value | waiters << SEM_WAITERS_SHIFT */
 	int s_shared;            /* 0 or SEM_SHARED, as glibc */
 };
 
-_Static_assert(sizeof(struct sem) <= sizeof(sem_t), "struct sem fits sem_t");
-_Static_assert(_Alignof(struct sem) <= _Alignof(sem_t), "sem_t alignment");
+_Static_assert(sizeof(struct sem) <= GLIBC_SIZEOF_SEM, "struct sem fits sem_t");
+_Static_assert(_Alignof(struct sem) <= GLIBC_ALIGNOF_SEM, "sem_t alignment");
+_Static_assert(offsetof(struct sem, s_data) == GLIBC_SEM_OFF_DATA &&
+	       offsetof(struct sem, s_shared) == GLIBC_SEM_OFF_PRIVATE,
+	       "glibc's struct new_sem");
 
 #define SEM_SHARED 128 /* glibc's value for a process-shared semaphore */
 #define SEM_WAITERS_SHIFT 32

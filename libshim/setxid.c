@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,7 +48,8 @@ bool shim_setxid_signal(const siginfo_t *si)
 		return false;
 	if (lwp_syscall(req.call, req.a, req.b, req.c, 0, 0, 0) < 0)
 		req.failed = 1;
-	if (__atomic_sub_fetch(&req.pending, 1, __ATOMIC_RELEASE) == 0)
+	if (atomic_fetch_sub_explicit(&req.pending, 1,
+				      memory_order_release) == 1)
 		lwp_wake_addr(&req.pending, 1, false);
 	return true;
 }
@@ -72,13 +74,16 @@ static int broadcast(enum lwp_sys call, long a, long b, long c)
 		pid_t tid = shim_td_tid(td);
 		if (td == self || td->td_adopted || tid == 0)
 			continue;
-		__atomic_add_fetch(&req.pending, 1, __ATOMIC_RELAXED);
+		atomic_fetch_add_explicit(&req.pending, 1,
+					  memory_order_relaxed);
 		if (lwp_sigqueue(tid, SIGCANCEL,
 				 (union sigval){.sival_ptr = &req}) != 0)
-			__atomic_sub_fetch(&req.pending, 1, __ATOMIC_RELAXED);
+			atomic_fetch_sub_explicit(&req.pending, 1,
+						  memory_order_relaxed);
 	}
 	int left;
-	while ((left = __atomic_load_n(&req.pending, __ATOMIC_ACQUIRE)) != 0)
+	while ((left = atomic_load_explicit(&req.pending,
+					    memory_order_acquire)) != 0)
 		lwp_wait_addr(&req.pending, left, NULL, CLOCK_MONOTONIC, false);
 	int failed = req.failed;
 	shim_threads_unlock();
