@@ -1,6 +1,7 @@
 /*
  * test/unit/priotest.c -- what the priority tests (test_mutex_pi.c,
- * test_mutex_pp.c, test_rwlock_rt.c, test_wake_order.c) share: glibc's
+ * test_mutex_pp.c, test_rwlock_rt.c, test_wake_order.c) and the robust
+ * mutex tests (test_robust.c) share: glibc's
  * own mutex functions, mutex attributes, the thread's and the kernel's
  * view of its priority, a holder thread, counters bumped under contention
  * and across fork.
@@ -183,19 +184,27 @@ void wait_child(pid_t pid)
 
 #define FORK_ROUNDS 20000
 
+/* Take and release s->m FORK_ROUNDS times, bumping s->counter under it:
+ * 0, or 1 (a lock failed) or 2 (an unlock did). */
+static int bump_rounds(struct shared *s, mutex_fn lock, mutex_fn unlock)
+{
+	for (int i = 0; i < FORK_ROUNDS; i++) {
+		if (lock(&s->m) != 0)
+			return 1;
+		s->counter++;
+		if (unlock(&s->m) != 0)
+			return 2;
+	}
+	return 0;
+}
+
 /* The child bumps with lock/unlock (libshim's or glibc's), the parent
  * with two threads of libshim. */
 static void *shim_bumps(void *arg)
 {
-	struct shared *s = arg;
-	for (int i = 0; i < FORK_ROUNDS; i++) {
-		if (pthread_mutex_lock(&s->m) != 0)
-			return (void *)1;
-		s->counter++;
-		if (pthread_mutex_unlock(&s->m) != 0)
-			return (void *)1;
-	}
-	return NULL;
+	return bump_rounds(arg, pthread_mutex_lock, pthread_mutex_unlock)
+		       ? (void *)1
+		       : NULL;
 }
 
 /* free_word: the lock word of the mutex when nobody holds it. */
@@ -205,16 +214,8 @@ void bump_across_fork(struct shared *s, mutex_fn lock,
 	s->counter = 0;
 	pid_t pid = fork();
 	assert_true(pid >= 0);
-	if (pid == 0) {
-		for (int i = 0; i < FORK_ROUNDS; i++) {
-			if (lock(&s->m) != 0)
-				_exit(1);
-			s->counter++;
-			if (unlock(&s->m) != 0)
-				_exit(2);
-		}
-		_exit(0);
-	}
+	if (pid == 0)
+		_exit(bump_rounds(s, lock, unlock));
 	pthread_t t[2];
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, shim_bumps, s), 0);

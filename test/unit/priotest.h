@@ -1,5 +1,6 @@
 /*
- * test/unit/priotest.h -- what the priority tests share (priotest.c).
+ * test/unit/priotest.h -- what the priority and robust mutex tests share
+ * (priotest.c).
  */
 #ifndef SHIM_PRIOTEST_H
 #define SHIM_PRIOTEST_H

@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "priotest.h"
 #include "tcb_layout.h" /* GLIBC_BASE_VERSION */
 #include "testutil.h"
 
@@ -36,15 +37,6 @@ extern int shim_consistent_np(pthread_mutex_t *)
 
 #define INCONSISTENT   INT_MAX
 #define NOTRECOVERABLE (INT_MAX - 1)
-
-static const int types[] = { PTHREAD_MUTEX_NORMAL, PTHREAD_MUTEX_RECURSIVE,
-			     PTHREAD_MUTEX_ERRORCHECK,
-			     PTHREAD_MUTEX_ADAPTIVE_NP };
-
-static pid_t gettid_(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
 
 static void init_robust(pthread_mutex_t *m, int type, bool pshared)
 {
@@ -58,11 +50,6 @@ static void init_robust(pthread_mutex_t *m, int type, bool pshared)
 					 &a, PTHREAD_PROCESS_SHARED),
 				 0);
 	assert_int_equal(pthread_mutex_init(m, &a), 0);
-}
-
-static int lock_word(pthread_mutex_t *m)
-{
-	return __atomic_load_n(&m->__data.__lock, __ATOMIC_ACQUIRE);
 }
 
 /* Owner death is reported by the kernel walking the dead thread's robust
@@ -795,22 +782,13 @@ static void test_cond_wait_owner_died(void **state)
 
 /* ---- processes ----------------------------------------------------- */
 
-struct shared {
-	pthread_mutex_t m;
-	_Atomic int locked;
-	long counter;
-};
-
-static struct shared *shared_area(int type)
+/* A struct shared whose mutex is robust and process-shared. */
+static struct shared *robust_area(int type)
 {
-	struct shared *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE,
-				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	assert_true(s != MAP_FAILED);
+	struct shared *s = shared_area();
 	init_robust(&s->m, type, true);
 	return s;
 }
-
-typedef int (*mutex_fn)(pthread_mutex_t *);
 
 static void kill_child(pid_t pid)
 {
@@ -841,7 +819,7 @@ static void test_pshared_sigkill(void **state)
 	(void)state;
 	need_robust_lists();
 	for (unsigned i = 0; i < 4; i++) {
-		struct shared *s = shared_area(types[i]);
+		struct shared *s = robust_area(types[i]);
 		/* Found dead by a locker that comes later... */
 		pid_t pid = fork_holder(&s->m, pthread_mutex_lock, &s->locked);
 		assert_int_equal(pthread_mutex_trylock(&s->m), EBUSY);
@@ -869,29 +847,6 @@ static void test_pshared_sigkill(void **state)
 	}
 }
 
-/* glibc's own functions, as a program without libshim calls them. */
-static mutex_fn glibc_fn(const char *name)
-{
-	mutex_fn f = (mutex_fn)dlvsym(RTLD_NEXT, name, GLIBC_BASE_VERSION);
-	assert_non_null(f);
-	return f;
-}
-
-#define INTEROP_ROUNDS 20000
-
-static void *libshim_bumps(void *arg)
-{
-	struct shared *s = arg;
-	for (int i = 0; i < INTEROP_ROUNDS; i++) {
-		if (pthread_mutex_lock(&s->m) != 0)
-			return (void *)1;
-		s->counter++;
-		if (pthread_mutex_unlock(&s->m) != 0)
-			return (void *)1;
-	}
-	return NULL;
-}
-
 static void test_glibc_interop(void **state)
 {
 	(void)state;
@@ -906,10 +861,9 @@ static void test_glibc_interop(void **state)
 	assert_ptr_not_equal(g_lock, pthread_mutex_lock);
 
 	/* The owner deaths first, then both at once. */
-	struct shared *s = shared_area(PTHREAD_MUTEX_ERRORCHECK);
+	struct shared *s = robust_area(PTHREAD_MUTEX_ERRORCHECK);
 	bool deaths = !testutil_no_robust_lists();
 	pid_t pid;
-	int st;
 	if (!deaths)
 		goto both_at_once;
 	/* A glibc process dies holding it; libshim recovers it. */
@@ -931,41 +885,14 @@ static void test_glibc_interop(void **state)
 			 g_unlock(&s->m) == EPERM;
 		_exit(ok ? 0 : 1);
 	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	wait_child(pid);
 	assert_int_equal(pthread_mutex_lock(&s->m), 0);
 	assert_int_equal(pthread_mutex_unlock(&s->m), 0);
 
 both_at_once:
 	/* Both at once: each wakes the other's sleepers. */
 	init_robust(&s->m, PTHREAD_MUTEX_RECURSIVE, true);
-	s->counter = 0;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		for (int i = 0; i < INTEROP_ROUNDS; i++) {
-			if (g_lock(&s->m) != 0)
-				_exit(1);
-			s->counter++;
-			if (g_unlock(&s->m) != 0)
-				_exit(1);
-		}
-		_exit(0);
-	}
-	pthread_t t[2];
-	for (int i = 0; i < 2; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, libshim_bumps, s),
-				 0);
-	for (int i = 0; i < 2; i++) {
-		void *r;
-		assert_int_equal(pthread_join(t[i], &r), 0);
-		assert_null(r);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-	assert_int_equal(s->counter, 3L * INTEROP_ROUNDS);
+	bump_across_fork(s, g_lock, g_unlock, 0);
 	munmap(s, sizeof *s);
 	need_robust_lists(); /* where the deaths were not tried */
 }
