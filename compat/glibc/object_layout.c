@@ -6,7 +6,7 @@
  * (the attribute structs, new_sem) can only be checked for size.
  *
  * No code: libshim's structs check themselves against the same names
- * where they are declared (libshim/mutex.h, cond.c, rwlock.c, ...).
+ * where they are declared (libshim/mutex.h, cond.c, rwlock_impl.h, ...).
  */
 #include <pthread.h>
 #include <semaphore.h>
