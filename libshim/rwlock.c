@@ -466,8 +466,8 @@ static bool may_defer(struct shim_rwlock *rw, unsigned s)
 /* The deadline of a reader's deferral: READER_DEFER_NS from now, on the
  * caller's clock, unless the caller's own deadline comes first (*until
  * is then abstime). */
-static void defer_deadline(struct timespec *d, const struct timespec **until,
-			   clockid_t *clock)
+void defer_deadline(struct timespec *d, const struct timespec **until,
+		    clockid_t *clock)
 {
 	if (*until == NULL)
 		*clock = CLOCK_MONOTONIC;
@@ -651,23 +651,14 @@ static int write_lock(struct shim_rwlock *rw, const struct timespec *abstime,
 		 * (a reader that waits on a condition variable another
 		 * reader signals): so wait READER_DEFER_NS at most, then let
 		 * the readers parked meanwhile in and start again. */
-		struct timespec defer;
-		const struct timespec *until = abstime;
-		clockid_t on = clock;
-		defer_deadline(&defer, &until, &on);
-		r = revoke_bias(rw, true, until, on);
-		if (r == 0)
-			return 0;
+		r = revoke_bias(rw, true, abstime, clock, true);
 		/* A realtime writer keeps the lock from lower readers, as
 		 * POSIX says: it waits for the biased ones as long as it takes. */
-		if (r == ETIMEDOUT && until == &defer &&
-		    shim_rt_priority() != 0) {
-			until = abstime;
-			r = revoke_bias(rw, true, abstime, clock);
-		}
+		if (r == REVOKE_DEFER_ENDED && shim_rt_priority() != 0)
+			r = revoke_bias(rw, true, abstime, clock, false);
 		if (r == 0)
 			return 0;
-		if (r != ETIMEDOUT || until != &defer) {
+		if (r != REVOKE_DEFER_ENDED) {
 			write_unlock(rw);
 			return r;
 		}
@@ -812,7 +803,7 @@ static int write_trylock(struct shim_rwlock *rw)
 		return EBUSY;
 	atomic_store_explicit(&rw->rw_writer, shim_tid(), memory_order_relaxed);
 	if (load_state(rw) & RW_BIAS) {
-		int r = revoke_bias(rw, false, NULL, CLOCK_REALTIME);
+		int r = revoke_bias(rw, false, NULL, CLOCK_REALTIME, false);
 		if (r != 0) {
 			write_unlock(rw);
 			return r == EDEADLK ? EBUSY : r; /* as glibc's */

@@ -100,14 +100,21 @@ static bool slot_holds(void *ctx)
  * sees RW_BIAS clear, or WRITER), and a holder may take rw again without
  * waiting (read_lock's depth count), so this waits only for shares that
  * will be released.  0, EDEADLK (we hold a biased share ourselves),
- * EBUSY (!may_wait and a share is held) or ETIMEDOUT.  On failure the
+ * EBUSY (!may_wait and a share is held), ETIMEDOUT (abstime passed) or,
+ * with defer, REVOKE_DEFER_ENDED (a reader's deferral time, counted from
+ * the first sleep, passed before abstime: see write_lock).  On failure the
  * caller still holds WRITER, and RW_BIAS is back: a clear RW_BIAS must
  * mean that no slot holds rw, or the next writer, seeing it clear, would
  * not scan and would join the readers still inside.
  */
 int revoke_bias(struct shim_rwlock *rw, bool may_wait,
-		const struct timespec *abstime, clockid_t clock)
+		const struct timespec *abstime, clockid_t clock, bool defer)
 {
+	/* The deferral's deadline is read from the clock only before the
+	 * first sleep: most revocations never sleep. */
+	struct timespec deferral;
+	const struct timespec *until = abstime;
+	bool until_known = !defer;
 	uint64_t start = arch_cycles();
 	atomic_fetch_and_explicit(&rw->rw_state, ~RW_BIAS,
 				  memory_order_seq_cst);
@@ -121,12 +128,20 @@ int revoke_bias(struct shim_rwlock *rw, bool may_wait,
 				r = EDEADLK;
 			else if (!may_wait)
 				r = EBUSY;
-			else if (!shim_spin(&spins) &&
-				 park_wait(bias_key(rw), slot_holds, NULL, NULL,
-					   &w, abstime, clock,
-					   PARK_KIND(PROF_RWLOCK_WR),
-					   NULL) == ETIMEDOUT)
-				r = ETIMEDOUT;
+			else if (!shim_spin(&spins)) {
+				if (!until_known) {
+					defer_deadline(&deferral, &until,
+						       &clock);
+					until_known = true;
+				}
+				if (park_wait(bias_key(rw), slot_holds, NULL,
+					      NULL, &w, until, clock,
+					      PARK_KIND(PROF_RWLOCK_WR),
+					      NULL) == ETIMEDOUT)
+					r = until == &deferral
+						    ? REVOKE_DEFER_ENDED
+						    : ETIMEDOUT;
+			}
 		}
 	}
 	if (r != 0)

@@ -153,9 +153,21 @@ static inline void maybe_bias(struct shim_rwlock *rw)
 		bias_try_set(rw);
 }
 
+/* The deadline of a reader's deferral to waiting writers, or of a
+ * revoking writer's wait for biased readers (rwlock.c): READER_DEFER_NS
+ * from now on *clock (CLOCK_MONOTONIC if *until is NULL), unless *until,
+ * the caller's own deadline, comes first (*until is set to d otherwise). */
+SHIM_HIDDEN void defer_deadline(struct timespec *d,
+				const struct timespec **until,
+				clockid_t *clock);
+
+/* revoke_bias with defer: the deferral's deadline passed first. */
+#define REVOKE_DEFER_ENDED (-1)
+
 /* The writers' side (rwlock_bias.c). */
 SHIM_HIDDEN int revoke_bias(struct shim_rwlock *rw, bool may_wait,
-			    const struct timespec *abstime, clockid_t clock);
+			    const struct timespec *abstime, clockid_t clock,
+			    bool defer);
 SHIM_HIDDEN bool release_other_reader(struct shim_rwlock *rw);
 
 #endif
