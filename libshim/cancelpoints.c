@@ -147,29 +147,34 @@ SHIM_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
 }
 SHIM_ALIAS(pwritev, pwritev64);
 
-/* As glibc: the system call, and on a kernel without it preadv or readv
- * (offset -1), ENOTSUP if flags ask for more. */
-SHIM_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int n, off_t off,
-			    int flags)
+/* As glibc: the system call's result r, and on a kernel without it the
+ * call without flags (seq at offset -1, at off otherwise), ENOTSUP if
+ * flags ask for more. */
+static ssize_t v2_result(long r, int fd, const struct iovec *iov, int n,
+			 off_t off, int flags,
+			 ssize_t (*seq)(int, const struct iovec *, int),
+			 ssize_t (*at)(int, const struct iovec *, int, off_t))
 {
-	long r = CANCEL_SYSCALL(preadv2, fd, iov, n, off, 0, flags);
 	if (r != -ENOSYS)
 		return shim_errno_ret(r);
 	if (flags != 0)
 		return shim_errno_ret(-ENOTSUP);
-	return off == -1 ? readv(fd, iov, n) : preadv(fd, iov, n, off);
+	return off == -1 ? seq(fd, iov, n) : at(fd, iov, n, off);
+}
+
+SHIM_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int n, off_t off,
+			    int flags)
+{
+	return v2_result(CANCEL_SYSCALL(preadv2, fd, iov, n, off, 0, flags),
+			 fd, iov, n, off, flags, readv, preadv);
 }
 SHIM_ALIAS(preadv2, preadv64v2);
 
 SHIM_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off,
 			     int flags)
 {
-	long r = CANCEL_SYSCALL(pwritev2, fd, iov, n, off, 0, flags);
-	if (r != -ENOSYS)
-		return shim_errno_ret(r);
-	if (flags != 0)
-		return shim_errno_ret(-ENOTSUP);
-	return off == -1 ? writev(fd, iov, n) : pwritev(fd, iov, n, off);
+	return v2_result(CANCEL_SYSCALL(pwritev2, fd, iov, n, off, 0, flags),
+			 fd, iov, n, off, flags, writev, pwritev);
 }
 SHIM_ALIAS(pwritev2, pwritev64v2);
 

@@ -2,8 +2,9 @@
  * libshim/rwlock.c -- pthread_rwlock_* and pthread_rwlockattr_*.
  *
  * The lock is one word (glibc's __readers): WRITER (held for writing),
- * WWAIT (writers are parked), RWAIT (readers are parked), BIAS (see
- * below) and the number of read holders in the word above them.  Readers
+ * WWAIT (writers are parked), RWAIT (readers are parked), BIAS (readers
+ * may hold shares in their own slots: the read bias, rwlock_bias.c) and
+ * the number of read holders in the word above them.  Readers
  * park on the lock's address, writers on the address + 1, so each side
  * can be woken alone.
  *
@@ -77,8 +78,8 @@
  *    waits for the writer.  So a reader stopped by waiting writers alone
  *    defers to them for READER_DEFER_NS (1 ms) and then enters, as an
  *    exempt reader does; and a writer that holds WRITER while it revokes
- *    the read bias (below) waits as long for the biased readers, then
- *    hands WRITER to the readers parked behind it and starts again.
+ *    the read bias (rwlock_bias.c) waits as long for the biased readers,
+ *    then hands WRITER to the readers parked behind it and starts again.
  *    Writers still win against read sections shorter than that.  A
  *    realtime reader or writer never defers or yields: POSIX's rule
  *    below is a promise, not a preference.
@@ -86,42 +87,6 @@
  *    and lets in the readers that only waited for it; a reader that gives
  *    up and was the last clears RWAIT.  A stale WWAIT or RWAIT costs one
  *    slow unlock, which finds nobody and clears it.
- *
- * Read bias (BRAVO: Dice and Kogan, "BRAVO -- Biased Locking for
- * Reader-Writer Locks", USENIX ATC 2019).  Readers that all add to one word
- * make its cache line bounce between CPUs, and that bounce is the whole
- * cost of a short read section: bench_rwlock's 7 readers made ~27 M
- * reads/s, as with glibc, and 150 M/s once each reader wrote only a line
- * of its own.  So while BIAS is set a reader publishes the lock's address
- * in its thread's slot (rdslot.c) instead of counting itself in the word:
- *  - Reader: store the address in the slot, then read the word (both
- *    seq_cst); BIAS set and no WRITER: it holds a share.  Otherwise it
- *    clears the slot and takes the word path.  A thread has one slot: a
- *    second lock, or a thread without a slot, uses the word.
- *  - Writer: takes WRITER by the word's rules, then, if BIAS is set,
- *    clears it and waits until no slot holds the lock (revoke_bias).
- *    Either a reader's read of the word comes after the clear (it sees
- *    BIAS gone and backs out) or its slot store comes before the scan (the
- *    writer waits for it).  While WRITER is held nobody sets BIAS, so no
- *    new biased share can appear behind the scan.  The waiting writer
- *    parks on the address + 2; a reader that clears its slot and sees BIAS
- *    clear wakes it, the same two-sided check (bias_slot_clear).
- *  - Recursion cannot deadlock against that waiting writer: a thread
- *    whose slot already holds the lock takes it again by counting in the
- *    slot (rs_depth), without looking at the word.  Write-locking a lock
- *    the thread read-holds through its slot is EDEADLK (glibc hangs).
- *  - BIAS is set by a reader in the word when no writer holds or waits,
- *    except for a while after each revocation: nine times as long as the
- *    revocation took, so that revoking costs writers at most about a
- *    tenth of their time however many slots there are.
- *  - A revocation that gives up (trywrlock, a deadline) sets BIAS again:
- *    a clear BIAS must mean that no slot holds the lock.
- *  - Unlocking looks at the caller's slot first.  An unlock by a thread
- *    that holds no share releases one held in another thread's slot, as
- *    glibc's count would (the whole of that slot's depth: a program that
- *    unlocks another thread's recursive read lock loses the count).
- *  Process-shared locks and PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
- *  (whose readers must wait behind waiting writers) never set BIAS.
  *
  * EDEADLK as glibc: read- or write-locking a lock the thread holds for
  * writing (the owner's tid is in __cur_writer).  Unlocking a lock that is
@@ -138,57 +103,21 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
 
-#include "arch.h"
 #include "compat/lwp.h"
 #include "libshim/mutex.h"
 #include "libshim/park.h"
 #include "libshim/profile.h"
-#include "libshim/rdslot.h"
+#include "libshim/rwlock_impl.h"
 #include "libshim/shim.h"
 #include "libshim/spinwait.h"
 #include "libshim/thread.h"
 #include "libshim/vg.h"
 
 #define NOINLINE __attribute__((noinline))
-
-/* glibc's struct __pthread_rwlock_arch_t on x86_64. */
-struct shim_rwlock {
-	_Atomic unsigned rw_state; /* __readers: RW_* */
-	unsigned rw_rparked;       /* __writers: readers parked (private;
-				      under the readers' bucket lock) */
-	_Atomic unsigned rw_wprio; /* __wrphase_futex: see rt_reader_passes
-				      (private; under the writers' bucket
-				      lock) */
-	unsigned rw_unused0[3];
-	_Atomic int rw_writer;     /* __cur_writer: tid of the writer */
-	int rw_shared;             /* __shared: process-shared */
-	unsigned char rw_unused1[8];
-	_Atomic uint64_t rw_bias_after; /* __pad2: arch_cycles() before which
-					   no reader sets RW_BIAS */
-	unsigned rw_kind;          /* __flags: PTHREAD_RWLOCK_PREFER_* */
-	unsigned rw_unused3;
-};
-_Static_assert(sizeof(struct shim_rwlock) == sizeof(pthread_rwlock_t),
-	       "pthread_rwlock_t layout");
-_Static_assert(offsetof(struct shim_rwlock, rw_writer) == 24, "__cur_writer");
-_Static_assert(offsetof(struct shim_rwlock, rw_kind) == 48, "__flags");
-
-#define RW_WRITER     1u
-#define RW_WWAIT      2u
-#define RW_RWAIT      4u
-#define RW_BIAS       8u /* readers may hold shares in their rdslots */
-#define RW_ONE_READER 16u
-#define RW_READERS_MAX (UINT_MAX / RW_ONE_READER)
-
-static unsigned readers(unsigned s)
-{
-	return s / RW_ONE_READER;
-}
 
 /* glibc's struct pthread_rwlockattr. */
 struct rwattr {
@@ -209,11 +138,6 @@ static struct shim_rwlock *shim_rwlock(pthread_rwlock_t *rw)
 static const void *writer_key(struct shim_rwlock *rw)
 {
 	return (const char *)rw + 1;
-}
-
-static unsigned load_state(struct shim_rwlock *rw)
-{
-	return atomic_load_explicit(&rw->rw_state, memory_order_relaxed);
 }
 
 static bool reader_exempt(struct shim_rwlock *rw)
@@ -286,170 +210,6 @@ static bool rt_reader_passes(struct shim_rwlock *rw, unsigned s, int prio)
 	return prio > 0 && stopped_by_writers_only(rw, s) &&
 	       (unsigned)prio > atomic_load_explicit(&rw->rw_wprio,
 						     memory_order_relaxed);
-}
-
-/* ---- bias: readers in their own slots (see the top) -------------- */
-
-/* BRAVO's N: bias stays off for this many times as long as the last
- * revocation took, so revoking costs writers at most ~1/N of their time. */
-#define BIAS_OFF_FACTOR 9
-/* A reader in the lock word tries to set RW_BIAS once per this many. */
-#define BIAS_PROBE_EVERY 16
-
-static __thread unsigned bias_probe __attribute__((tls_model("initial-exec")));
-
-/* Where a revoking writer waits for a slot to be cleared. */
-static const void *bias_key(struct shim_rwlock *rw)
-{
-	return (const char *)rw + 2;
-}
-
-static bool bias_allowed(struct shim_rwlock *rw)
-{
-	return !rw->rw_shared &&
-	       rw->rw_kind != PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
-}
-
-/* A slot has just stopped holding rw (seq_cst).  Dekker's other half
- * against revoke_bias: either the writer's scan sees the slot clear, or we
- * see RW_BIAS clear and wake it -- park_unpark_all takes the bucket lock
- * under which the writer checked the slot before sleeping, so the wake-up
- * cannot fall between. */
-static void bias_share_gone(struct shim_rwlock *rw)
-{
-	if (!(atomic_load_explicit(&rw->rw_state, memory_order_seq_cst) &
-	      RW_BIAS))
-		park_unpark_all(bias_key(rw), PARK_TOKEN_NORMAL, NULL, NULL);
-}
-
-/* Clear our slot, which held rw (release: for the writer that scans it). */
-static void bias_slot_clear(struct shim_rwlock *rw, struct rdslot *slot)
-{
-	atomic_store_explicit(&slot->rs_lock, NULL, memory_order_seq_cst);
-	bias_share_gone(rw);
-}
-
-/* Take a read share in our slot; the word said RW_BIAS.  The slot is
- * published before the word is read again, both seq_cst: a writer that
- * clears RW_BIAS after our read of the word finds the slot in its scan. */
-static bool read_biased(struct shim_rwlock *rw)
-{
-	struct rdslot *slot = rdslot_self ? rdslot_self : rdslot_claim();
-	if (atomic_load_explicit(&slot->rs_lock, memory_order_relaxed) != NULL)
-		return false; /* holding another lock, or no slot */
-	atomic_store_explicit(&slot->rs_lock, rw, memory_order_seq_cst);
-	if ((atomic_load_explicit(&rw->rw_state, memory_order_seq_cst) &
-	     (RW_BIAS | RW_WRITER)) == RW_BIAS) {
-		slot->rs_depth = 1;
-		return true;
-	}
-	bias_slot_clear(rw, slot);
-	return false;
-}
-
-/* A read share in our slot: another of one we hold there (without a
- * look at the word, where a writer revoking the bias may hold WRITER
- * while it waits for this very share), or a new one if s says RW_BIAS. */
-static bool read_in_slot(struct shim_rwlock *rw, unsigned s)
-{
-	struct rdslot *slot = rdslot_self;
-	if (slot != NULL &&
-	    atomic_load_explicit(&slot->rs_lock, memory_order_relaxed) == rw) {
-		slot->rs_depth++;
-		return true;
-	}
-	return (s & RW_BIAS) && read_biased(rw);
-}
-
-/* After a read share taken in the word: set RW_BIAS if no writer holds,
- * waits or has revoked the bias too recently. */
-static void maybe_bias(struct shim_rwlock *rw)
-{
-	if (++bias_probe % BIAS_PROBE_EVERY != 0 || !bias_allowed(rw) ||
-	    arch_cycles() < atomic_load_explicit(&rw->rw_bias_after,
-						 memory_order_relaxed))
-		return;
-	unsigned s = load_state(rw);
-	while (!(s & (RW_BIAS | RW_WRITER | RW_WWAIT)))
-		if (atomic_compare_exchange_weak_explicit(
-			    &rw->rw_state, &s, s | RW_BIAS,
-			    memory_order_relaxed, memory_order_relaxed))
-			return;
-}
-
-struct slot_wait {
-	struct shim_rwlock *rw;
-	struct rdslot *slot;
-};
-
-static bool slot_holds(void *ctx)
-{
-	struct slot_wait *w = ctx;
-	return atomic_load_explicit(&w->slot->rs_lock, memory_order_seq_cst) ==
-	       w->rw;
-}
-
-/*
- * The caller holds WRITER and saw RW_BIAS: clear it and wait until no
- * slot holds rw.  No reader can publish a new biased share meanwhile (it
- * sees RW_BIAS clear, or WRITER), and a holder may take rw again without
- * waiting (read_lock's depth count), so this waits only for shares that
- * will be released.  0, EDEADLK (we hold a biased share ourselves),
- * EBUSY (!may_wait and a share is held) or ETIMEDOUT.  On failure the
- * caller still holds WRITER, and RW_BIAS is back: a clear RW_BIAS must
- * mean that no slot holds rw, or the next writer, seeing it clear, would
- * not scan and would join the readers still inside.
- */
-static int revoke_bias(struct shim_rwlock *rw, bool may_wait,
-		       const struct timespec *abstime, clockid_t clock)
-{
-	uint64_t start = arch_cycles();
-	atomic_fetch_and_explicit(&rw->rw_state, ~RW_BIAS,
-				  memory_order_seq_cst);
-	int r = 0;
-	unsigned n = rdslot_count();
-	for (unsigned i = 0; i < n && r == 0; i++) {
-		struct slot_wait w = { rw, rdslot_at(i) };
-		unsigned spins = 0;
-		while (r == 0 && slot_holds(&w)) {
-			if (w.slot == rdslot_self)
-				r = EDEADLK;
-			else if (!may_wait)
-				r = EBUSY;
-			else if (!shim_spin(&spins) &&
-				 park_wait(bias_key(rw), slot_holds, NULL, NULL,
-					   &w, abstime, clock,
-					   PARK_KIND(PROF_RWLOCK_WR),
-					   NULL) == ETIMEDOUT)
-				r = ETIMEDOUT;
-		}
-	}
-	if (r != 0)
-		atomic_fetch_or_explicit(&rw->rw_state, RW_BIAS,
-					 memory_order_relaxed);
-	uint64_t end = arch_cycles();
-	atomic_store_explicit(&rw->rw_bias_after,
-			      end + BIAS_OFF_FACTOR * (end - start),
-			      memory_order_relaxed);
-	return r;
-}
-
-/* pthread_rwlock_unlock by a thread that holds no share: release one
- * that another thread holds in its slot, as glibc's count would.  The
- * owner's recursive depth goes with it (its later unlocks are no-ops). */
-static bool release_other_reader(struct shim_rwlock *rw)
-{
-	unsigned n = rdslot_count();
-	for (unsigned i = 0; i < n; i++) {
-		struct rdslot *slot = rdslot_at(i);
-		const void *held = rw;
-		if (atomic_compare_exchange_strong(&slot->rs_lock, &held,
-						   NULL)) {
-			bias_share_gone(rw);
-			return true;
-		}
-	}
-	return false;
 }
 
 /* ---- process-private: hand-offs ---------------------------------- */
@@ -705,8 +465,8 @@ static bool may_defer(struct shim_rwlock *rw, unsigned s)
 /* The deadline of a reader's deferral: READER_DEFER_NS from now, on the
  * caller's clock, unless the caller's own deadline comes first (*until
  * is then abstime). */
-static void defer_deadline(struct timespec *d, const struct timespec **until,
-			   clockid_t *clock)
+void defer_deadline(struct timespec *d, const struct timespec **until,
+		    clockid_t *clock)
 {
 	if (*until == NULL)
 		*clock = CLOCK_MONOTONIC;
@@ -890,23 +650,14 @@ static int write_lock(struct shim_rwlock *rw, const struct timespec *abstime,
 		 * (a reader that waits on a condition variable another
 		 * reader signals): so wait READER_DEFER_NS at most, then let
 		 * the readers parked meanwhile in and start again. */
-		struct timespec defer;
-		const struct timespec *until = abstime;
-		clockid_t on = clock;
-		defer_deadline(&defer, &until, &on);
-		r = revoke_bias(rw, true, until, on);
-		if (r == 0)
-			return 0;
+		r = revoke_bias(rw, true, abstime, clock, true);
 		/* A realtime writer keeps the lock from lower readers, as
 		 * POSIX says: it waits for the biased ones as long as it takes. */
-		if (r == ETIMEDOUT && until == &defer &&
-		    shim_rt_priority() != 0) {
-			until = abstime;
-			r = revoke_bias(rw, true, abstime, clock);
-		}
+		if (r == REVOKE_DEFER_ENDED && shim_rt_priority() != 0)
+			r = revoke_bias(rw, true, abstime, clock, false);
 		if (r == 0)
 			return 0;
-		if (r != ETIMEDOUT || until != &defer) {
+		if (r != REVOKE_DEFER_ENDED) {
 			write_unlock(rw);
 			return r;
 		}
@@ -1051,7 +802,7 @@ static int write_trylock(struct shim_rwlock *rw)
 		return EBUSY;
 	atomic_store_explicit(&rw->rw_writer, shim_tid(), memory_order_relaxed);
 	if (load_state(rw) & RW_BIAS) {
-		int r = revoke_bias(rw, false, NULL, CLOCK_REALTIME);
+		int r = revoke_bias(rw, false, NULL, CLOCK_REALTIME, false);
 		if (r != 0) {
 			write_unlock(rw);
 			return r == EDEADLK ? EBUSY : r; /* as glibc's */
@@ -1155,11 +906,7 @@ static void read_unlock(struct shim_rwlock *rw)
 static inline __attribute__((always_inline)) int rwlock_unlock(
 	struct shim_rwlock *rw)
 {
-	struct rdslot *slot = rdslot_self;
-	if (slot != NULL &&
-	    atomic_load_explicit(&slot->rs_lock, memory_order_relaxed) == rw) {
-		if (--slot->rs_depth == 0)
-			bias_slot_clear(rw, slot);
+	if (unlock_in_slot(rw)) {
 		if (rd_held != 0)
 			rd_held--;
 		return 0;

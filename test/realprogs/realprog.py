@@ -279,6 +279,18 @@ PTHREAD_CREATE_BINDING = re.compile(
     rb"binding file (\S+) \[\d+\] to (\S+) \[\d+\]: normal symbol `pthread_create'")
 
 
+STRESS_COMPLAINT = re.compile(rb"^stress-ng: (fail|error):", re.M)
+
+
+def stress_ng_run(s, argv, env):
+    """Runs stress-ng; returns its exit status and its output and errors."""
+    try:
+        rc, out, err = run_bounded(argv, COMMAND_TIMEOUT_S, env=s.env(env), cwd=s.workdir)
+    except subprocess.TimeoutExpired:
+        raise Failure("stress-ng: no exit after %d s (hang?)" % COMMAND_TIMEOUT_S) from None
+    return rc, out + err
+
+
 def prog_stress_ng(s, extra):
     need("stress-ng")
     argv = ["stress-ng", "--pthread", "2", "--pthread-max", "16",
@@ -286,13 +298,19 @@ def prog_stress_ng(s, extra):
     env = {}
     if s.preload:
         env = {"LD_DEBUG": "bindings", "LD_DEBUG_OUTPUT": s.path("ld")}
-    try:
-        rc, out, err = run_bounded(argv, COMMAND_TIMEOUT_S, env=s.env(env), cwd=s.workdir)
-    except subprocess.TimeoutExpired:
-        raise Failure("stress-ng: no exit after %d s (hang?)" % COMMAND_TIMEOUT_S) from None
-    report = out + err
-    if rc != 0 or b"successful run completed" not in report:
-        raise Failure("stress-ng %s%s" % (describe_status(rc), tail(report)))
+    rc, report = stress_ng_run(s, argv, env)
+    # On a loaded machine stress-ng now and then ends a run "unsuccessful"
+    # (exit status 2) without a fail: or error: line, on glibc as under
+    # libshim (measured at a load of ~15 on 2 cores: 1 of 40 runs on
+    # glibc, 2 of 40 under libshim).  Such a run is repeated once, with -v
+    # so that its debug lines say why if it fails again; any other
+    # failure, or two in a row, fails the test.
+    if rc == 2 and not STRESS_COMPLAINT.search(report):
+        print("note: stress-ng ended unsuccessful without a complaint, run again with -v%s"
+              % tail(report, 4))
+        rc, report = stress_ng_run(s, argv + ["-v"], env)
+    if rc != 0 or b"] successful run completed" not in report:
+        raise Failure("stress-ng %s%s" % (describe_status(rc), tail(report, 40)))
     made = STRESS_PTHREADS.search(report)
     if made is None or float(made.group(1)) <= 0:
         raise Failure("stress-ng reports no pthreads created by its workers%s" % tail(report))

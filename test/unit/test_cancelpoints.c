@@ -865,6 +865,21 @@ static void test_vectors_children_queues(void **state)
 	struct iovec r[1] = {{out, 6}};
 	assert_int_equal(preadv(fd, r, 1, 10), 6);
 	assert_string_equal(out, "abcdef");
+	/* preadv2 / pwritev2: at an offset, and at the file position with
+	 * offset -1 (which moves it); flags the kernel does not know fail. */
+	char c[] = "ghi", in[4] = "";
+	struct iovec wc[1] = {{c, 3}}, rc[1] = {{in, 3}};
+	assert_int_equal(pwritev2(fd, wc, 1, 16, 0), 3);
+	assert_int_equal(preadv2(fd, rc, 1, 16, 0), 3);
+	assert_string_equal(in, "ghi");
+	assert_int_equal(lseek(fd, 13, SEEK_SET), 13);
+	assert_int_equal(preadv2(fd, rc, 1, -1, 0), 3);
+	assert_string_equal(in, "def");
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 16);
+	assert_int_equal(pwritev2(fd, wc, 1, -1, 0), 3);
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 19);
+	assert_int_equal(preadv2(fd, rc, 1, 0, 0x40000000), -1);
+	assert_int_equal(errno, EOPNOTSUPP);
 	close(fd);
 	/* wait4 / wait3 with resource usage. */
 	pid_t pid = fork();
