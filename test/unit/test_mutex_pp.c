@@ -286,17 +286,49 @@ static void test_pp_unprivileged(void **state)
 struct pp_bumper {
 	struct counter *c;
 	int prio;
+	long tried; /* trylock rounds that the trylock itself won */
 };
 
+/* A trylock round's retries before it waits in pthread_mutex_lock. */
+#define PP_TRY_SPINS 1000
+
+/*
+ * bump's rounds (trylock, clocklock and lock in turn), except that a
+ * trylock round retries a bounded number of times, then locks.  Unbounded
+ * retries can livelock under SCHED_FIFO, whatever the library: sched_yield
+ * yields only to equal priorities, so two priority-2 workers retrying on
+ * both CPUs starve for good a priority-1 thread the holder needs -- the
+ * main thread inside pthread_mutex_setprioceiling, which holds the word
+ * unraised (POSIX allows it; glibc's does the same), or under qemu-user a
+ * thread that holds qemu's translation lock.
+ */
 static void *pp_bump(void *arg)
 {
 	struct pp_bumper *b = arg;
+	struct counter *c = b->c;
 	if (set_sched(SCHED_FIFO, b->prio) != 0)
 		return (void *)3;
-	void *r = bump(b->c);
-	if (r == NULL && my_prio() != b->prio)
-		return (void *)4;
-	return r;
+	for (int i = 0; i < c->rounds; i++) {
+		int r = EBUSY;
+		if (i % 3 == 0) {
+			for (int k = 0; k < PP_TRY_SPINS && r == EBUSY; k++)
+				if ((r = pthread_mutex_trylock(&c->m)) == EBUSY)
+					sched_yield();
+			b->tried += r == 0;
+		}
+		if (i % 3 == 1) {
+			struct timespec d = deadline_in(CLOCK_MONOTONIC, 10000);
+			r = pthread_mutex_clocklock(&c->m, CLOCK_MONOTONIC, &d);
+		} else if (r == EBUSY) {
+			r = pthread_mutex_lock(&c->m);
+		}
+		if (r != 0)
+			return (void *)1;
+		c->n++;
+		if (pthread_mutex_unlock(&c->m) != 0)
+			return (void *)2;
+	}
+	return my_prio() == b->prio ? NULL : (void *)4;
 }
 
 static void test_pp_contention(void **state)
@@ -308,7 +340,7 @@ static void test_pp_contention(void **state)
 	pthread_t t[THREADS];
 	struct pp_bumper b[THREADS];
 	for (int i = 0; i < THREADS; i++) {
-		b[i] = (struct pp_bumper){ &c, 1 + i % 2 };
+		b[i] = (struct pp_bumper){ &c, 1 + i % 2, 0 };
 		assert_int_equal(pthread_create(&t[i], NULL, pp_bump, &b[i]),
 				 0);
 	}
@@ -322,12 +354,15 @@ static void test_pp_contention(void **state)
 		assert_int_equal(old, 3 + i % 2);
 		usleep(1000);
 	}
+	long tried = 0;
 	for (int i = 0; i < THREADS; i++) {
 		void *r;
 		assert_int_equal(pthread_join(t[i], &r), 0);
 		assert_null(r);
+		tried += b[i].tried;
 	}
 	assert_int_equal(c.n, (long)THREADS * c.rounds);
+	assert_true(tried > 0);
 	assert_int_equal(lock_word(&c.m) & ~CEILING_MASK, 0);
 }
 
