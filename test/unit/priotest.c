@@ -143,18 +143,20 @@ void hold_end(struct holder *h)
 	assert_null(r);
 }
 
-void *bump(void *arg)
+void *bump_counting(struct counter *c, long *tried)
 {
-	struct counter *c = arg;
 	for (int i = 0; i < c->rounds; i++) {
-		int r;
+		int r = EBUSY;
 		if (i % 3 == 0) {
-			while ((r = pthread_mutex_trylock(&c->m)) == EBUSY)
-				sched_yield();
-		} else if (i % 3 == 1) {
+			for (int k = 0; k < BUMP_TRY_SPINS && r == EBUSY; k++)
+				if ((r = pthread_mutex_trylock(&c->m)) == EBUSY)
+					sched_yield();
+			*tried += r == 0;
+		}
+		if (i % 3 == 1) {
 			struct timespec d = deadline_in(CLOCK_MONOTONIC, 10000);
 			r = pthread_mutex_clocklock(&c->m, CLOCK_MONOTONIC, &d);
-		} else {
+		} else if (r == EBUSY) {
 			r = pthread_mutex_lock(&c->m);
 		}
 		if (r != 0)
@@ -164,6 +166,12 @@ void *bump(void *arg)
 			return (void *)2;
 	}
 	return NULL;
+}
+
+void *bump(void *arg)
+{
+	long tried = 0;
+	return bump_counting(arg, &tried);
 }
 
 struct shared *shared_area(void)

@@ -56,8 +56,18 @@ struct counter {
 	int rounds; /* per thread */
 };
 
+/* A trylock round's retries before it waits in pthread_mutex_lock:
+ * unbounded retries can livelock under SCHED_FIFO, whatever the library
+ * (sched_yield yields only to equal priorities, so higher-priority
+ * workers retrying on every CPU starve for good a lower thread the
+ * holder needs; test_mutex_pp.c has the case). */
+#define BUMP_TRY_SPINS 1000
+
 /* Take and release c->m c->rounds times (trylock, clocklock and lock in
- * turn), counting in c->n: NULL, or why it failed. */
+ * turn), counting in c->n and in *tried the trylock rounds the trylock
+ * itself won: NULL, or why it failed. */
+void *bump_counting(struct counter *c, long *tried);
+/* The same for a thread: arg is the counter. */
 void *bump(void *arg);
 
 struct cv {

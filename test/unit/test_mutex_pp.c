@@ -289,45 +289,18 @@ struct pp_bumper {
 	long tried; /* trylock rounds that the trylock itself won */
 };
 
-/* A trylock round's retries before it waits in pthread_mutex_lock. */
-#define PP_TRY_SPINS 1000
-
-/*
- * bump's rounds (trylock, clocklock and lock in turn), except that a
- * trylock round retries a bounded number of times, then locks.  Unbounded
- * retries can livelock under SCHED_FIFO, whatever the library: sched_yield
- * yields only to equal priorities, so two priority-2 workers retrying on
- * both CPUs starve for good a priority-1 thread the holder needs -- the
- * main thread inside pthread_mutex_setprioceiling, which holds the word
- * unraised (POSIX allows it; glibc's does the same), or under qemu-user a
- * thread that holds qemu's translation lock.
- */
+/* bump's rounds at a priority of its own (priotest.h says why a trylock
+ * round's retries are bounded: the main thread inside
+ * pthread_mutex_setprioceiling holds the word unraised, as POSIX allows
+ * and glibc does). */
 static void *pp_bump(void *arg)
 {
 	struct pp_bumper *b = arg;
-	struct counter *c = b->c;
 	if (set_sched(SCHED_FIFO, b->prio) != 0)
 		return (void *)3;
-	for (int i = 0; i < c->rounds; i++) {
-		int r = EBUSY;
-		if (i % 3 == 0) {
-			for (int k = 0; k < PP_TRY_SPINS && r == EBUSY; k++)
-				if ((r = pthread_mutex_trylock(&c->m)) == EBUSY)
-					sched_yield();
-			b->tried += r == 0;
-		}
-		if (i % 3 == 1) {
-			struct timespec d = deadline_in(CLOCK_MONOTONIC, 10000);
-			r = pthread_mutex_clocklock(&c->m, CLOCK_MONOTONIC, &d);
-		} else if (r == EBUSY) {
-			r = pthread_mutex_lock(&c->m);
-		}
-		if (r != 0)
-			return (void *)1;
-		c->n++;
-		if (pthread_mutex_unlock(&c->m) != 0)
-			return (void *)2;
-	}
+	void *r = bump_counting(b->c, &b->tried);
+	if (r != NULL)
+		return r;
 	return my_prio() == b->prio ? NULL : (void *)4;
 }
 
