@@ -13,14 +13,19 @@
  *    PARKED and parks, validating "still LOCKED|PARKED" under the bucket
  *    lock.  An unlock that has cleared the word before we park makes that
  *    validation fail: no wake-up is lost (see park.c).
- *  - The spin is pause rounds only (shim_spin_pause, ~1 us), never the
- *    sched_yield phase of the other objects: a mutex holder re-takes the
- *    lock at once, so with more threads than cores a yield mostly runs
- *    another waiter, which spins and yields back.  4 threads hammering
- *    one std::mutex on 2 cores made 60-70k sched_yield calls (as many
- *    context switches) per 4M acquisitions, and the runs took longer
- *    the more they made; parking instead takes the waiter off the CPU
- *    until an unlock wakes it.
+ *  - Only an ADAPTIVE_NP mutex spins (type_spins), and only in pause
+ *    rounds (shim_spin_pause, ~1 us), never the sched_yield phase of the
+ *    other objects: a mutex holder re-takes the lock at once, so with
+ *    more threads than cores a yield mostly runs another waiter, which
+ *    spins and yields back.  4 threads hammering one std::mutex on 2
+ *    cores made 60-70k sched_yield calls (as many context switches) per
+ *    4M acquisitions, and the runs took longer the more they made.  The
+ *    pause rounds alone, for every type, still cost that program
+ *    1.03-1.16x the time of parking at once (medians of four sets of
+ *    7-25 alternating runs: the spinner's loads take the line from the
+ *    holder), and bench_mutex's contended rows gained nothing from them
+ *    (doc/performance-targets.md, fifth pass): so the other types park
+ *    at once, as glibc's do.
  *  - Unlock: one exchange with 0, inline (an exchange, as glibc's
  *    lll_unlock: a CAS LOCKED -> 0 cost ~1 ns more per lock+unlock).  If
  *    PARKED was set, the slow path unparks one thread.
@@ -144,7 +149,7 @@ static bool private_starving(uint64_t *since)
  * (it must take the mutex with PARKED set), else 0. */
 NOINLINE static int private_lock_slow(struct shim_mutex *m,
 				      const struct timespec *abstime,
-				      clockid_t clock, int retake)
+				      clockid_t clock, int retake, bool spin)
 {
 	if (abstime != NULL && !shim_timespec_valid(abstime))
 		return EINVAL; /* only now: the call would block */
@@ -161,7 +166,7 @@ NOINLINE static int private_lock_slow(struct shim_mutex *m,
 			continue;
 		}
 		if (!(s & MUTEX_PARKED)) {
-			if (shim_spin_pause(&spins)) {
+			if (spin && shim_spin_pause(&spins)) {
 				s = atomic_load_explicit(&m->m_lock,
 							 memory_order_relaxed);
 				continue;
@@ -189,7 +194,7 @@ NOINLINE static int private_lock_slow(struct shim_mutex *m,
 }
 
 static int private_lock(struct shim_mutex *m, const struct timespec *abstime,
-			clockid_t clock)
+			clockid_t clock, bool spin)
 {
 	int c = 0;
 	if (atomic_compare_exchange_strong_explicit(&m->m_lock, &c,
@@ -197,7 +202,7 @@ static int private_lock(struct shim_mutex *m, const struct timespec *abstime,
 						    memory_order_acquire,
 						    memory_order_relaxed))
 		return 0;
-	return private_lock_slow(m, abstime, clock, 0);
+	return private_lock_slow(m, abstime, clock, 0, spin);
 }
 
 static bool private_trylock(struct shim_mutex *m)
@@ -251,7 +256,7 @@ static ALWAYS_INLINE void private_unlock(struct shim_mutex *m)
 /* ---- process-shared word ----------------------------------------- */
 
 static int shared_lock(struct shim_mutex *m, const struct timespec *abstime,
-		       clockid_t clock)
+		       clockid_t clock, bool spin)
 {
 	int c = PS_FREE;
 	if (atomic_compare_exchange_strong_explicit(&m->m_lock, &c, PS_HELD,
@@ -261,7 +266,7 @@ static int shared_lock(struct shim_mutex *m, const struct timespec *abstime,
 	if (abstime != NULL && !shim_timespec_valid(abstime))
 		return EINVAL;
 	unsigned spins = 0;
-	while (shim_spin(&spins)) {
+	while (spin && shim_spin(&spins)) {
 		c = PS_FREE;
 		if (atomic_load_explicit(&m->m_lock, memory_order_relaxed) ==
 			    PS_FREE &&
@@ -303,9 +308,10 @@ static void shared_unlock(struct shim_mutex *m)
 static int word_lock(struct shim_mutex *m, int kind,
 		     const struct timespec *abstime, clockid_t clock)
 {
+	bool spin = type_spins(kind_type(kind));
 	if (kind & MUTEX_KIND_PSHARED)
-		return shared_lock(m, abstime, clock);
-	return private_lock(m, abstime, clock);
+		return shared_lock(m, abstime, clock, spin);
+	return private_lock(m, abstime, clock, spin);
 }
 
 static void word_unlock(struct shim_mutex *m, int kind)
@@ -586,7 +592,8 @@ int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
 		return r;
 	}
 	if (token == MUTEX_TOKEN_RETAKE) /* only a private mutex's unpark */
-		private_lock_slow(m, NULL, CLOCK_REALTIME, MUTEX_PARKED);
+		private_lock_slow(m, NULL, CLOCK_REALTIME, MUTEX_PARKED,
+				  type_spins(type));
 	else if (token != PARK_TOKEN_HANDOFF)
 		word_lock(m, kind, NULL, CLOCK_REALTIME);
 	atomic_fetch_sub_explicit(&m->m_nusers, 1, memory_order_relaxed);

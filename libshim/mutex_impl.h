@@ -129,6 +129,17 @@ static inline bool kind_is_pp(int kind)
 			 KIND_ELISION_FLAGS)) == 0;
 }
 
+/* Whether a thread that finds the mutex held spins before it sleeps:
+ * only for the type that asks for it, PTHREAD_MUTEX_ADAPTIVE_NP, as in
+ * glibc.  A spinning waiter on another CPU pulls the lock's line away from
+ * the holder, and a holder that takes the mutex again at once (with more
+ * threads than cores, the common case of a busy lock) then pays for a
+ * line transfer on every acquisition (mutex.c has the numbers). */
+static inline bool type_spins(int type)
+{
+	return type == PTHREAD_MUTEX_ADAPTIVE_NP;
+}
+
 /* A recursive relock by the owner: one level deeper. */
 static inline int recurse(struct shim_mutex *m)
 {
@@ -156,7 +167,8 @@ static inline bool word_held_by_caller(struct shim_mutex *m)
  * last read), for the protocols whose waiters sleep on the word itself:
  * mark it (*s becomes marked, the value telling the unlocker to wake a
  * sleeper) unless it is already, then sleep while it stays so.
- *  - spins: spin (shim_spin) before marking; NULL, mark at once.
+ *  - spins: spin (shim_spin) before marking; NULL, mark at once (see
+ *    type_spins).
  *  - Returns 0 once it has slept (woken, spuriously too: the caller looks
  *    again at *s, reloaded, and must keep the mark when it takes the
  *    word, since others may sleep); EAGAIN when it did not sleep (it

@@ -192,7 +192,8 @@ NOINLINE static int robust_lock(struct shim_mutex *m, int kind,
 			r = owner_relock(m, type);
 			break;
 		}
-		int e = mutex_word_wait(m, &s, s | WORD_WAITERS, &spins,
+		int e = mutex_word_wait(m, &s, s | WORD_WAITERS,
+					type_spins(type) ? &spins : NULL,
 					abstime, clock, true);
 		if (e == 0) {
 			keep_waiters = WORD_WAITERS;

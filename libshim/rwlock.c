@@ -44,8 +44,14 @@
  *    necessary -- with the pause rounds alone (no sched_yield phase) a
  *    std::shared_mutex with 10% writes, 4 threads on 2 cores, took 1.5-2.4
  *    s against glibc's 0.09 (200k futex calls per run), so the spin
- *    yielded, 60k times a run (both CPUs busy, 0.22 s).  Without it, the
- *    spin is the pause rounds alone, as the mutex's (mutex.c).
+ *    yielded, 60k times a run (both CPUs busy, 0.22 s).  Without it, a
+ *    writer spins in the pause rounds alone, as an adaptive mutex does
+ *    (mutex.c), and a reader not at all: it parks as soon as it finds a
+ *    writer in or waiting.  A reader's pause rounds (as before) cost a
+ *    std::shared_mutex with 10% writes, 4 threads on 2 cores, 1.15-1.25x
+ *    the time of parking at once, and the other rows nothing; without the
+ *    writer's, 50% writes took 1.1x as long (doc/performance-targets.md,
+ *    fifth pass, has the numbers).
  *  - Readers cannot starve either.  A writer that unlocks with both
  *    sides parked and the fairness timer fired hands read shares to the
  *    readers that were parked when it began (the count of parked
@@ -492,7 +498,6 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 		return EDEADLK;
 	bool recursive = reader_exempt(rw);
 	int prio = PRIO_UNKNOWN;
-	unsigned spins = 0;
 	/* The deadline we park with: abstime, or the end of our deferral
 	 * to waiting writers, once we have begun one. */
 	const struct timespec *until = abstime;
@@ -505,8 +510,6 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 		int r = try_read(rw, &s, exempt);
 		if (r != EBUSY)
 			return r;
-		if (!(s & RW_RWAIT) && shim_spin_pause(&spins))
-			continue;
 		/* About to sleep behind waiting writers: is this a realtime
 		 * reader that may pass them? */
 		if (prio == PRIO_UNKNOWN && stopped_by_writers_only(rw, s)) {
@@ -544,7 +547,6 @@ NOINLINE static int read_lock_slow(struct shim_rwlock *rw,
 			deferred = true;
 			until = abstime;
 		}
-		spins = 0;
 	}
 }
 

@@ -25,7 +25,7 @@
  * The pause rounds alone, for a lock whose holder may take it again at
  * once: with more threads than cores, a waiter's sched_yield mostly runs
  * another waiter, not the holder, and each costs a context switch
- * (mutex.c, and rwlock.c once it stopped handing shares to sleepers).
+ * (an ADAPTIVE_NP mutex in mutex.c, a writer in rwlock.c).
  */
 static inline bool shim_spin_pause(unsigned *round)
 {
