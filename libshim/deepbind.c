@@ -185,6 +185,9 @@ static bool relro_write(struct relro *r, uintptr_t *slot, uintptr_t v)
 			return false;
 		r->open = true;
 	}
+	/* One untorn store: another thread may be calling through the slot
+	 * (a lazy binding's old value or the new one, both valid); no other
+	 * memory is published with it. */
 	__atomic_store_n(slot, v, __ATOMIC_RELAXED);
 	return true;
 }

@@ -108,6 +108,8 @@ static bool has_holder(unsigned kind)
 
 static bool holds(const struct diag_thread *r, const void *obj)
 {
+	/* Acquire, against hold()'s count store (profile.c): the entries
+	 * below n are complete.  The thread may be running: a snapshot. */
 	unsigned n = __atomic_load_n(&r->nheld, __ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < n && i < DIAG_HELD_MAX; i++)
 		if (r->held[i].obj == obj)
@@ -188,7 +190,7 @@ static void out_thread(struct outbuf *o, struct shim_thread *td, bool self,
 		}
 		out_str(o, "\n");
 	}
-	unsigned n = __atomic_load_n(&r->nheld, __ATOMIC_ACQUIRE);
+	unsigned n = __atomic_load_n(&r->nheld, __ATOMIC_ACQUIRE); /* holds() */
 	for (unsigned i = 0; i < n && i < DIAG_HELD_MAX; i++) {
 		out_str(o, "libshim:   holds ");
 		out_named_object(o, r->held[i].obj, r->held[i].kind);

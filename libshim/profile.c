@@ -224,9 +224,10 @@ static void hold(const void *obj, unsigned kind, struct prof_row *r)
 	me->held[me->nheld] = (struct diag_held){
 		obj, kind, r, (shim_diag & DIAG_HOLD) ? diag_now() : 0,
 	};
-	/* Complete before it is counted: a dump may read it meanwhile. */
-	atomic_signal_fence(memory_order_release);
-	me->nheld++;
+	/* Release: the entry is complete before it is counted, for a dump
+	 * that reads this thread's set meanwhile (dump.c's acquire loads),
+	 * from another thread or from a signal handler on this one. */
+	__atomic_store_n(&me->nheld, me->nheld + 1, __ATOMIC_RELEASE);
 }
 
 static void waiting(const void *obj, unsigned kind, uint64_t since)

@@ -39,6 +39,8 @@
 SHIM_EXPORT int pthread_spin_init(pthread_spinlock_t *lock, int pshared)
 {
 	(void)pshared;
+	/* Relaxed: nobody may use the lock before init returns; the program
+	 * publishes it (a thread's creation, its own barrier). */
 	__atomic_store_n(lock, 0, __ATOMIC_RELAXED);
 	return 0;
 }

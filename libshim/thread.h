@@ -139,6 +139,9 @@ static inline pid_t shim_tid(void)
 
 static inline pid_t shim_td_tid(const struct shim_thread *td)
 {
+	/* Acquire: the kernel clears the word (CLONE_CHILD_CLEARTID) after
+	 * the thread's last access to its stack and TCB, so a caller that
+	 * sees 0 may reuse them. */
 	return __atomic_load_n(td->td_tidp, __ATOMIC_ACQUIRE);
 }
 
