@@ -190,7 +190,7 @@ static void out_thread(struct outbuf *o, struct shim_thread *td, bool self,
 		}
 		out_str(o, "\n");
 	}
-	unsigned n = __atomic_load_n(&r->nheld, __ATOMIC_ACQUIRE); /* holds() */
+	unsigned n = __atomic_load_n(&r->nheld, __ATOMIC_ACQUIRE); /* as in holds() */
 	for (unsigned i = 0; i < n && i < DIAG_HELD_MAX; i++) {
 		out_str(o, "libshim:   holds ");
 		out_named_object(o, r->held[i].obj, r->held[i].kind);

@@ -13,7 +13,7 @@
  *    PARKED and parks, validating "still LOCKED|PARKED" under the bucket
  *    lock.  An unlock that has cleared the word before we park makes that
  *    validation fail: no wake-up is lost (see park.c).
- *  - Only an ADAPTIVE_NP mutex spins (type_spins), and only in pause
+ *  - Only an ADAPTIVE_NP mutex spins (mutex_spins), and only in pause
  *    rounds (shim_spin_pause, ~1 us), never the sched_yield phase of the
  *    other objects: a mutex holder re-takes the lock at once, so with
  *    more threads than cores a yield mostly runs another waiter, which
@@ -149,10 +149,11 @@ static bool private_starving(uint64_t *since)
  * (it must take the mutex with PARKED set), else 0. */
 NOINLINE static int private_lock_slow(struct shim_mutex *m,
 				      const struct timespec *abstime,
-				      clockid_t clock, int retake, bool spin)
+				      clockid_t clock, int retake)
 {
 	if (abstime != NULL && !shim_timespec_valid(abstime))
 		return EINVAL; /* only now: the call would block */
+	bool spin = mutex_spins(m);
 	unsigned spins = 0;
 	uint64_t since = 0;
 	int s = atomic_load_explicit(&m->m_lock, memory_order_relaxed);
@@ -194,7 +195,7 @@ NOINLINE static int private_lock_slow(struct shim_mutex *m,
 }
 
 static int private_lock(struct shim_mutex *m, const struct timespec *abstime,
-			clockid_t clock, bool spin)
+			clockid_t clock)
 {
 	int c = 0;
 	if (atomic_compare_exchange_strong_explicit(&m->m_lock, &c,
@@ -202,7 +203,7 @@ static int private_lock(struct shim_mutex *m, const struct timespec *abstime,
 						    memory_order_acquire,
 						    memory_order_relaxed))
 		return 0;
-	return private_lock_slow(m, abstime, clock, 0, spin);
+	return private_lock_slow(m, abstime, clock, 0);
 }
 
 static bool private_trylock(struct shim_mutex *m)
@@ -256,7 +257,7 @@ static ALWAYS_INLINE void private_unlock(struct shim_mutex *m)
 /* ---- process-shared word ----------------------------------------- */
 
 static int shared_lock(struct shim_mutex *m, const struct timespec *abstime,
-		       clockid_t clock, bool spin)
+		       clockid_t clock)
 {
 	int c = PS_FREE;
 	if (atomic_compare_exchange_strong_explicit(&m->m_lock, &c, PS_HELD,
@@ -265,6 +266,7 @@ static int shared_lock(struct shim_mutex *m, const struct timespec *abstime,
 		return 0;
 	if (abstime != NULL && !shim_timespec_valid(abstime))
 		return EINVAL;
+	bool spin = mutex_spins(m);
 	unsigned spins = 0;
 	while (spin && shim_spin(&spins)) {
 		c = PS_FREE;
@@ -308,10 +310,9 @@ static void shared_unlock(struct shim_mutex *m)
 static int word_lock(struct shim_mutex *m, int kind,
 		     const struct timespec *abstime, clockid_t clock)
 {
-	bool spin = type_spins(kind_type(kind));
 	if (kind & MUTEX_KIND_PSHARED)
-		return shared_lock(m, abstime, clock, spin);
-	return private_lock(m, abstime, clock, spin);
+		return shared_lock(m, abstime, clock);
+	return private_lock(m, abstime, clock);
 }
 
 static void word_unlock(struct shim_mutex *m, int kind)
@@ -592,8 +593,7 @@ int mutex_wait_reacquire(struct shim_mutex *m, unsigned depth,
 		return r;
 	}
 	if (token == MUTEX_TOKEN_RETAKE) /* only a private mutex's unpark */
-		private_lock_slow(m, NULL, CLOCK_REALTIME, MUTEX_PARKED,
-				  type_spins(type));
+		private_lock_slow(m, NULL, CLOCK_REALTIME, MUTEX_PARKED);
 	else if (token != PARK_TOKEN_HANDOFF)
 		word_lock(m, kind, NULL, CLOCK_REALTIME);
 	atomic_fetch_sub_explicit(&m->m_nusers, 1, memory_order_relaxed);

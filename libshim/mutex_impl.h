@@ -135,9 +135,9 @@ static inline bool kind_is_pp(int kind)
  * the holder, and a holder that takes the mutex again at once (with more
  * threads than cores, the common case of a busy lock) then pays for a
  * line transfer on every acquisition (mutex.c has the numbers). */
-static inline bool type_spins(int type)
+static inline bool mutex_spins(struct shim_mutex *m)
 {
-	return type == PTHREAD_MUTEX_ADAPTIVE_NP;
+	return kind_type(load_kind(m)) == PTHREAD_MUTEX_ADAPTIVE_NP;
 }
 
 /* A recursive relock by the owner: one level deeper. */
@@ -168,7 +168,7 @@ static inline bool word_held_by_caller(struct shim_mutex *m)
  * mark it (*s becomes marked, the value telling the unlocker to wake a
  * sleeper) unless it is already, then sleep while it stays so.
  *  - spins: spin (shim_spin) before marking; NULL, mark at once (see
- *    type_spins).
+ *    mutex_spins).
  *  - Returns 0 once it has slept (woken, spuriously too: the caller looks
  *    again at *s, reloaded, and must keep the mark when it takes the
  *    word, since others may sleep); EAGAIN when it did not sleep (it

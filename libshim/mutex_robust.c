@@ -193,7 +193,7 @@ NOINLINE static int robust_lock(struct shim_mutex *m, int kind,
 			break;
 		}
 		int e = mutex_word_wait(m, &s, s | WORD_WAITERS,
-					type_spins(type) ? &spins : NULL,
+					mutex_spins(m) ? &spins : NULL,
 					abstime, clock, true);
 		if (e == 0) {
 			keep_waiters = WORD_WAITERS;
